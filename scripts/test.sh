@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test.sh -- the whole test suite: installs what is missing, builds the
+# release and sanitizer (ASan+UBSan) builds and the fuzz targets, then runs
+# unit tests (both builds), CLI tests, interoperability tests against DuckDB
+# and Polars, and a short fuzz run of every libFuzzer target.
+# Usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer build and fuzzing)
+# Env:   DL_FUZZ_SECONDS (default 20 per target)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc 2>/dev/null || echo 2)
+
+scripts/setup.sh || { echo "test: setup failed"; exit 1; }
+
+passed=0; failed=0; failures=()
+step() { # step NAME CMD...
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then passed=$((passed + 1)); echo "--- ok $name ($((SECONDS - t0)) s)"
+  else failed=$((failed + 1)); failures+=("$name"); echo "--- FAIL $name ($((SECONDS - t0)) s)"; fi
+}
+
+step "build release" make -j"$jobs" MODE=release all bench
+step "unit tests (release)" build/release/dl_tests
+for t in tests/cli/test_*.sh; do
+  [ -e "$t" ] && step "cli $(basename "$t" .sh)" env DL=build/release/dl bash "$t"
+done
+step "interop (DuckDB, Polars)" node tests/interop/run.mjs --dl build/release/dl
+if [ $quick = 0 ]; then
+  step "build asan" make -j"$jobs" MODE=asan all
+  step "unit tests (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/dl_tests
+  for t in tests/cli/test_*.sh; do
+    [ -e "$t" ] && step "cli $(basename "$t" .sh) (asan)" env DL=build/asan/dl bash "$t"
+  done
+  step "build fuzz" make -j"$jobs" fuzz
+  for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    corpus="build/fuzz/corpus-$name"; mkdir -p "$corpus"
+    seeds="fuzz/corpus/${name#fuzz_}"
+    step "fuzz $name" "$f" -max_total_time="${DL_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
+      -timeout=10 -print_final_stats=0 "$corpus" $( [ -d "$seeds" ] && echo "$seeds" )
+  done
+fi
+
+echo
+((failed)) && printf 'failed: %s\n' "${failures[@]}"
+echo "suite: $passed passed, $failed failed"
+((failed == 0))
