@@ -41,6 +41,8 @@ LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(OUT)/tools/%)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
@@ -48,7 +50,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(OUT)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/%)
 
 .PHONY: all lib test fuzz bench clean format format-check tidy
-all: $(OUT)/dl $(OUT)/dl_tests
+all: $(OUT)/dl $(OUT)/dl_tests $(TOOL_BIN)
 
 lib: $(OUT)/libdatalake.a
 
@@ -65,6 +67,11 @@ $(OUT)/dl: $(CLI_OBJ) $(OUT)/libdatalake.a
 
 $(OUT)/dl_tests: $(TEST_OBJ) $(OUT)/libdatalake.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(OUT)/libdatalake.a $(LIBS)
+
+# test helper programs (fixture writers etc.), one .c each
+$(OUT)/tools/%: tests/tools/%.c $(OUT)/libdatalake.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libdatalake.a $(LIBS)
 
 bench: $(BENCH_BIN)
 $(OUT)/%: bench/%.c $(OUT)/libdatalake.a
