@@ -1,0 +1,86 @@
+/*
+** dl_csv.h -- streaming CSV readers for exchange data: Binance kline,
+** trade and aggTrade archives (as published on data.binance.vision, .csv or
+** .zip) and generic CSV with a header and a column mapping.
+**
+** Input is hostile: a malformed row is reported as "FILE:LINE: reason"
+** (DL_ECORRUPT); with skip_bad the row is counted and skipped instead.
+** Memory is bounded by the batch size, whatever the input size.
+**
+** Lake conventions applied here: the time column is named `ts` and is
+** TIMESTAMP(us, UTC); Binance millisecond and microsecond times are both
+** accepted per value (>= 1e14 means microseconds) and converted to us.
+**
+** Output schemas (column order fixed):
+**   klines:    ts, open, high, low, close, volume, quote_volume,
+**              trade_count (int64), taker_buy_volume, taker_buy_quote_volume
+**              (close_time and ignore are dropped)
+**   trades:    ts, trade_id (int64), price, qty, quote_qty,
+**              is_buyer_maker (bool)            (is_best_match dropped)
+**   aggtrades: ts, agg_trade_id, price, qty, first_trade_id, last_trade_id,
+**              is_buyer_maker (bool)
+**   generic:   ts plus the mapped columns, types as configured.
+*/
+#ifndef DL_CSV_H
+#define DL_CSV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datalake.h"
+
+typedef enum dl_csv_kind {
+    DL_CSV_BINANCE_KLINES = 0,
+    DL_CSV_BINANCE_TRADES,
+    DL_CSV_BINANCE_AGGTRADES,
+    DL_CSV_GENERIC
+} dl_csv_kind;
+
+/* A generic CSV column to keep: source header name -> lake name and type. */
+typedef struct dl_csv_column {
+    const char *source; /* header name in the file */
+    const char *name;   /* column name in the lake (NULL = same as source) */
+    dl_type type;       /* DL_TYPE_DOUBLE, INT64, BOOL, STRING, TIMESTAMP */
+} dl_csv_column;
+
+typedef struct dl_csv_options {
+    dl_csv_kind kind;
+    bool skip_bad;        /* report and skip malformed rows instead of failing */
+    int64_t batch_rows;   /* rows per batch (default 65536) */
+    /* generic only: */
+    char delimiter;       /* default ',' */
+    const char *ts_column;  /* header name of the time column (required) */
+    const char *ts_format;  /* "ms", "us", "ns", "s" (epoch integers; default
+                               "auto": ms/us by magnitude) or "iso" (ISO-8601) */
+    const dl_csv_column *columns; /* other columns to keep (NULL = all, as double
+                                     when numeric else string) */
+    int num_columns;
+} dl_csv_options;
+
+void dl_csv_options_default(dl_csv_options *opts, dl_csv_kind kind);
+
+typedef struct dl_csv_reader dl_csv_reader;
+
+/* Opens a .csv or a .zip holding one .csv member (streamed, not extracted to
+** disk).  The path is kept for error messages. */
+int dl_csv_open(const char *path, const dl_csv_options *opts, dl_csv_reader **out,
+                dl_error *err);
+/* Same over a caller-owned buffer (tests, fuzzing); name used in messages. */
+int dl_csv_open_memory(const char *data, size_t size, const char *name,
+                       const dl_csv_options *opts, dl_csv_reader **out, dl_error *err);
+/* The output schema (borrowed). */
+const dl_schema *dl_csv_schema(const dl_csv_reader *r);
+/* Clears `batch` (which must have been dl_table_init'ed with dl_csv_schema)
+** and fills it with up to batch_rows rows.  At end of input returns DL_OK
+** with batch->num_rows == 0. */
+int dl_csv_next_batch(dl_csv_reader *r, dl_table *batch, dl_error *err);
+/* Rows read / skipped so far (skip_bad), and the first skipped row's message. */
+int64_t dl_csv_rows_read(const dl_csv_reader *r);
+int64_t dl_csv_rows_skipped(const dl_csv_reader *r);
+const char *dl_csv_first_skip_reason(const dl_csv_reader *r);
+/* Bytes of input consumed so far and the total (for progress bars; total
+** is 0 when unknown). */
+void dl_csv_progress(const dl_csv_reader *r, uint64_t *done, uint64_t *total);
+void dl_csv_close(dl_csv_reader *r);
+
+#endif /* DL_CSV_H */
