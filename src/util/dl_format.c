@@ -1,0 +1,196 @@
+/*
+** dl_format.c -- text rendering of values, shared by the CLI, the server and
+** the bindings, so that every front end prints the same value the same way.
+**
+** Decisions (the contract the callers and the interop tests rely on):
+**   - dl_format_double / dl_format_float print the SHORTEST decimal that
+**     reads back (strtod / strtof) to the identical value, laid out like
+**     JavaScript's Number.prototype.toString: plain notation for decimal
+**     exponents -7 < e < 21 ("0.1", "30000.12", "123456789012345680000",
+**     "0.000001"), otherwise "d[.ddd]e+N" / "d[.ddd]e-N" ("1e+21", "5e-7").
+**     Integral values have no ".0" ("3", "-0").  Negative zero prints as
+**     "-0" (unlike JS) so that the sign survives a round trip.
+**   - NaN and infinities print as "nan", "inf" and "-inf".  These are not
+**     JSON: JSON writers must emit null for them (the `dl cat` jsonl writer
+**     does), CSV/table writers may print them as they are.
+**   - dl_format_timestamp prints ISO-8601 UTC with exactly the unit's
+**     precision (3, 6 or 9 fraction digits) and a trailing "Z".  Instants
+**     before 1970 use floor division, so -1 ms is "1969-12-31T23:59:59.999Z".
+**   - Years 0..9999 print as 4 digits; years outside that range print with
+**     a sign and at least 6 digits ("+010000-01-01", "-000001-12-31"), the
+**     ISO-8601 expanded form that JavaScript's Date.toISOString also uses.
+**     The calendar is the proleptic Gregorian one; year 0 is 1 BC.
+**   - Every function writes at most size-1 characters plus a NUL (when
+**     size > 0) and returns the number of characters written.
+**
+** Dates use Howard Hinnant's integer civil-from-days algorithm
+** (http://howardhinnant.github.io/date_algorithms.html) over int64, so any
+** int64 timestamp in any unit converts without overflow and without gmtime
+** (which is locale/time-zone free but limited to time_t and may fail).
+*/
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datalake.h"
+
+/* Copies len characters of src to buf (truncating to size-1) and terminates. */
+static int copy_out(const char *src, size_t len, char *buf, size_t size) {
+    if (size == 0) return 0;
+    if (len > size - 1) len = size - 1;
+    memcpy(buf, src, len);
+    buf[len] = '\0';
+    return (int)len;
+}
+
+static int format_non_finite(double v, char *buf, size_t size) {
+    if (isnan(v)) return copy_out("nan", 3, buf, size);
+    return v < 0 ? copy_out("-inf", 4, buf, size) : copy_out("inf", 3, buf, size);
+}
+
+/*
+** Lays out a decimal given as significant digits d1 d2 ... dk (no leading or
+** trailing zeros, k >= 1) times 10^(point - k), i.e. the decimal point sits
+** `point` digits after the first digit, following ECMAScript's
+** Number::toString.  Returns the length written into out (>= 40 bytes).
+*/
+static int layout_js(bool negative, const char *digits, int k, int point, char *out) {
+    char *p = out;
+    if (negative) *p++ = '-';
+    if (k <= point && point <= 21) { /* integer: digits then zeros */
+        memcpy(p, digits, (size_t)k);
+        p += k;
+        for (int i = k; i < point; i++) *p++ = '0';
+    } else if (0 < point && point <= 21) { /* point inside the digits */
+        memcpy(p, digits, (size_t)point);
+        p += point;
+        *p++ = '.';
+        memcpy(p, digits + point, (size_t)(k - point));
+        p += k - point;
+    } else if (-6 < point && point <= 0) { /* 0.000ddd */
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = point; i < 0; i++) *p++ = '0';
+        memcpy(p, digits, (size_t)k);
+        p += k;
+    } else { /* exponent notation */
+        *p++ = digits[0];
+        if (k > 1) {
+            *p++ = '.';
+            memcpy(p, digits + 1, (size_t)(k - 1));
+            p += k - 1;
+        }
+        int e = point - 1;
+        p += sprintf(p, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    }
+    *p = '\0';
+    return (int)(p - out);
+}
+
+/*
+** Turns the output of printf("%.*e") ("-1.2345000e-07") into digits without
+** trailing zeros and the JS layout.  sci must be a finite, nonzero value.
+*/
+static int layout_from_sci(const char *sci, char *out) {
+    bool negative = sci[0] == '-';
+    const char *s = negative ? sci + 1 : sci;
+    char digits[32];
+    int k = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s != '.' && k < (int)sizeof digits) digits[k++] = *s;
+    int exponent = (*s == 'e') ? atoi(s + 1) : 0;
+    while (k > 1 && digits[k - 1] == '0') k--;
+    return layout_js(negative, digits, k, exponent + 1, out);
+}
+
+/*
+** Shortest round trip: a decimal with p <= DIG significant digits reads back
+** to a value whose p-digit rounding is that decimal again (the DBL_DIG /
+** FLT_DIG guarantee), so if ANY precision <= DIG round-trips, precision DIG
+** does too and its digits, trailing zeros stripped, are the shortest ones.
+** Above DIG we try each precision in turn; printf rounds correctly, so the
+** digits chosen are also the closest of that length, as in JavaScript.
+** Subnormals carry fewer significant bits, the guarantee does not hold for
+** them, and they start the search at one digit.
+*/
+int dl_format_double(double v, char *buf, size_t size) {
+    if (!isfinite(v)) return format_non_finite(v, buf, size);
+    if (v == 0) return signbit(v) ? copy_out("-0", 2, buf, size) : copy_out("0", 1, buf, size);
+    char sci[40], out[48];
+    for (int precision = fabs(v) < DBL_MIN ? 1 : DBL_DIG; precision <= 17; precision++) {
+        snprintf(sci, sizeof sci, "%.*e", precision - 1, v);
+        if (precision == 17 || strtod(sci, NULL) == v) break;
+    }
+    int len = layout_from_sci(sci, out);
+    return copy_out(out, (size_t)len, buf, size);
+}
+
+int dl_format_float(float v, char *buf, size_t size) {
+    if (!isfinite(v)) return format_non_finite(v, buf, size);
+    if (v == 0) return signbit(v) ? copy_out("-0", 2, buf, size) : copy_out("0", 1, buf, size);
+    char sci[40], out[48];
+    for (int precision = fabsf(v) < FLT_MIN ? 1 : FLT_DIG; precision <= 9; precision++) {
+        snprintf(sci, sizeof sci, "%.*e", precision - 1, (double)v);
+        if (precision == 9 || strtof(sci, NULL) == v) break;
+    }
+    int len = layout_from_sci(sci, out);
+    return copy_out(out, (size_t)len, buf, size);
+}
+
+/* Floor division and the matching non-negative remainder. */
+static int64_t floor_div(int64_t a, int64_t b, int64_t *rem) {
+    int64_t q = a / b, r = a % b;
+    if (r < 0) {
+        q -= 1;
+        r += b;
+    }
+    *rem = r;
+    return q;
+}
+
+/* Hinnant's civil_from_days: days since 1970-01-01 -> proleptic Gregorian. */
+static void civil_from_days(int64_t z, int64_t *year, int *month, int *day) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = yoe + era * 400 + (*month <= 2);
+}
+
+/* Writes "YYYY-MM-DD" (or the expanded-year form) into out; returns length. */
+static int write_civil_date(int64_t days, char *out) {
+    int64_t year;
+    int month, day;
+    civil_from_days(days, &year, &month, &day);
+    if (year >= 0 && year <= 9999) return sprintf(out, "%04d-%02d-%02d", (int)year, month, day);
+    return sprintf(out, "%c%06lld-%02d-%02d", year < 0 ? '-' : '+',
+                   (long long)(year < 0 ? -year : year), month, day);
+}
+
+int dl_format_date(int32_t days, char *buf, size_t size) {
+    char out[40];
+    int len = write_civil_date(days, out);
+    return copy_out(out, (size_t)len, buf, size);
+}
+
+int dl_format_timestamp(int64_t v, dl_time_unit unit, char *buf, size_t size) {
+    static const int64_t per_second[] = {1000, 1000000, 1000000000};
+    static const int fraction_digits[] = {3, 6, 9};
+    int u = (unit == DL_UNIT_US || unit == DL_UNIT_NS) ? (int)unit : DL_UNIT_MS;
+    int64_t fraction, second_of_day;
+    int64_t seconds = floor_div(v, per_second[u], &fraction);
+    int64_t days = floor_div(seconds, 86400, &second_of_day);
+    char out[64];
+    int len = write_civil_date(days, out);
+    len += sprintf(out + len, "T%02d:%02d:%02d.%0*lld", (int)(second_of_day / 3600),
+                   (int)(second_of_day / 60 % 60), (int)(second_of_day % 60), fraction_digits[u],
+                   (long long)fraction);
+    out[len++] = 'Z';
+    return copy_out(out, (size_t)len, buf, size);
+}
