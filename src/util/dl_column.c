@@ -151,7 +151,7 @@ int dl_column_reserve(dl_column *col, int64_t rows, int64_t bytes, dl_error *err
 }
 
 /* Creates the validity bitmap (all valid so far) on the first null. */
-static int ensure_validity(dl_column *col) {
+int dl_column_ensure_validity(dl_column *col) {
     if (col->validity) return DL_OK;
     size_t n = (size_t)(col->cap_values + 7) / 8 + 1;
     col->validity = malloc(n);
@@ -167,7 +167,7 @@ static void mark_valid(dl_column *col) {
 int dl_column_append_null(dl_column *col, dl_error *err) {
     int rc = dl_column_reserve(col, 1, 0, err);
     if (rc != DL_OK) return rc;
-    if (ensure_validity(col) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    if (dl_column_ensure_validity(col) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
     dl_bitmap_clear(col->validity, col->length);
     if (is_var_width(col->type)) {
         col->offsets[col->length + 1] = col->offsets[col->length];
@@ -236,7 +236,7 @@ int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, i
                (size_t)count * w);
     }
     if (src->validity && src->null_count > 0) {
-        if (ensure_validity(dst) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
+        if (dl_column_ensure_validity(dst) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
         int64_t nulls = 0;
         for (int64_t i = 0; i < count; i++) {
             if (dl_bitmap_get(src->validity, from + i)) {

@@ -75,4 +75,8 @@ static inline void dl_bitmap_clear(uint8_t *bm, int64_t i) {
 }
 static inline int dl_bitmap_get(const uint8_t *bm, int64_t i) { return (bm[i >> 3] >> (i & 7)) & 1; }
 
+/* Creates col->validity (all bits set, sized for cap_values + 8 values)
+** if it does not exist yet.  Used by decoders that write bits directly. */
+int dl_column_ensure_validity(dl_column *col);
+
 #endif /* DL_INTERNAL_H */
