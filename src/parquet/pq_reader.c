@@ -718,7 +718,7 @@ static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, cons
         int64_t at = out->offsets[base], k = 0;
         for (int64_t i = 0; i < n; i++) {
             if (!has_nulls || dl_bitmap_get(bits, i)) {
-                memcpy(out->data + at, v[k].ptr, v[k].len);
+                if (v[k].len) memcpy(out->data + at, v[k].ptr, v[k].len);
                 at += v[k].len;
                 k++;
             }

@@ -481,9 +481,10 @@ static int emit_page(chunk_job *job, int32_t page_type, const dl_buf *levels, co
     bool v2 = page_type == DL_PQ_PAGE_DATA_V2;
     if (v2) {
         /* levels stay uncompressed, values are compressed on their own */
-        DL_TRY(dl_buf_append(body, levels->data, levels->len) == DL_OK ? DL_OK : DL_ENOMEM);
+        size_t levels_len = levels ? levels->len : 0;
+        if (levels_len) DL_TRY(dl_buf_append(body, levels->data, levels_len) == DL_OK ? DL_OK : DL_ENOMEM);
         DL_TRY(dl_compress(o->codec, o->compression_level, values->data, values->len, body, &job->err));
-        uncompressed = levels->len + values->len;
+        uncompressed = levels_len + values->len;
     } else {
         dl_buf_reset(scratch);
         if (levels && levels->len) {

@@ -71,7 +71,7 @@ int dl_buf_printf(dl_buf *b, const char *fmt, ...) {
 }
 
 uint8_t *dl_buf_extend(dl_buf *b, size_t n) {
-    if (dl_buf_reserve(b, n) != DL_OK) return NULL;
+    if (dl_buf_reserve(b, n ? n : 1) != DL_OK) return NULL; /* never NULL for n == 0 */
     uint8_t *p = b->data + b->len;
     memset(p, 0, n);
     b->len += n;

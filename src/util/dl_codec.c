@@ -6,6 +6,8 @@
 #include "dl_codec.h"
 
 #include <lz4.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
@@ -13,12 +15,48 @@
 
 #include "dl_internal.h"
 
-static _Thread_local ZSTD_DCtx *tls_dctx;
-static _Thread_local ZSTD_CCtx *tls_cctx;
+/* Per-thread zstd contexts, created on first use and freed by a
+** pthread key destructor when the thread exits. */
+typedef struct zstd_contexts {
+    ZSTD_DCtx *dctx;
+    ZSTD_CCtx *cctx;
+} zstd_contexts;
 
-/* Frees this thread's cached contexts at thread exit would need a key
-** destructor; contexts are small and threads are long-lived pool workers,
-** so they are kept for the life of the thread. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void free_contexts(void *p) {
+    zstd_contexts *c = p;
+    ZSTD_freeDCtx(c->dctx);
+    ZSTD_freeCCtx(c->cctx);
+    free(c);
+}
+
+static void make_key(void) { pthread_key_create(&ctx_key, free_contexts); }
+
+static zstd_contexts *thread_contexts(void) {
+    pthread_once(&ctx_once, make_key);
+    zstd_contexts *c = pthread_getspecific(ctx_key);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c) return NULL;
+        if (pthread_setspecific(ctx_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+/* The main thread never runs key destructors; free its contexts at exit. */
+__attribute__((destructor)) static void free_main_contexts(void) {
+    if (ctx_once == PTHREAD_ONCE_INIT) return;
+    zstd_contexts *c = pthread_getspecific(ctx_key);
+    if (c) {
+        pthread_setspecific(ctx_key, NULL);
+        free_contexts(c);
+    }
+}
 
 const char *dl_codec_name_any(int codec) {
     switch (codec) {
@@ -94,9 +132,10 @@ int dl_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
         memcpy(dst, src, src_len);
         return DL_OK;
     case DL_CODEC_ZSTD: {
-        if (!tls_dctx && !(tls_dctx = ZSTD_createDCtx()))
+        zstd_contexts *c = thread_contexts();
+        if (!c || (!c->dctx && !(c->dctx = ZSTD_createDCtx())))
             return dl_error_set(err, DL_ENOMEM, "zstd: cannot create context");
-        size_t n = ZSTD_decompressDCtx(tls_dctx, dst, dst_len, src, src_len);
+        size_t n = ZSTD_decompressDCtx(c->dctx, dst, dst_len, src, src_len);
         if (ZSTD_isError(n))
             return dl_error_set(err, DL_ECORRUPT, "zstd: %s", ZSTD_getErrorName(n));
         if (n != dst_len)
@@ -139,9 +178,10 @@ int dl_compress(dl_codec codec, int level, const uint8_t *src, size_t src_len, d
     case DL_CODEC_ZSTD: {
         size_t bound = ZSTD_compressBound(src_len);
         if (dl_buf_reserve(out, bound) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
-        if (!tls_cctx && !(tls_cctx = ZSTD_createCCtx()))
+        zstd_contexts *c = thread_contexts();
+        if (!c || (!c->cctx && !(c->cctx = ZSTD_createCCtx())))
             return dl_error_set(err, DL_ENOMEM, "zstd: cannot create context");
-        size_t n = ZSTD_compressCCtx(tls_cctx, out->data + out->len, bound, src, src_len, level);
+        size_t n = ZSTD_compressCCtx(c->cctx, out->data + out->len, bound, src, src_len, level);
         if (ZSTD_isError(n)) return dl_error_set(err, DL_EINTERNAL, "zstd: %s", ZSTD_getErrorName(n));
         out->len += n;
         return DL_OK;

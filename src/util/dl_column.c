@@ -209,7 +209,7 @@ int dl_column_append_str(dl_column *col, const char *s, size_t len, dl_error *er
     int rc = dl_column_reserve(col, 1, (int64_t)len, err);
     if (rc != DL_OK) return rc;
     int64_t at = col->offsets[col->length];
-    memcpy(col->data + at, s, len);
+    if (len) memcpy(col->data + at, s, len);
     col->offsets[col->length + 1] = at + (int64_t)len;
     mark_valid(col);
     col->length++;
@@ -228,7 +228,7 @@ int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, i
     int64_t base = dst->length;
     if (is_var_width(src->type)) {
         int64_t at = dst->offsets[base], delta = at - src->offsets[from];
-        memcpy(dst->data + at, src->data + src->offsets[from], (size_t)bytes);
+        if (bytes) memcpy(dst->data + at, src->data + src->offsets[from], (size_t)bytes);
         for (int64_t i = 1; i <= count; i++) dst->offsets[base + i] = src->offsets[from + i] + delta;
     } else {
         size_t w = dl_type_width(src->type);

@@ -47,6 +47,7 @@ static void remove_tmpdir(void) {
 
 int main(int argc, char **argv) {
     const char *filter = argc > 1 ? argv[1] : NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0);
     int passed = 0, failed = 0;
     for (int i = 0; i < num_tests; i++) {
         if (filter && !strstr(tests[i].name, filter)) continue;
