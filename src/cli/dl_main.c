@@ -1,16 +1,66 @@
 /*
-** dl_main.c -- the `dl` command-line tool: dispatches subcommands.
+** dl_main.c -- the `dl` command-line tool: finds the command in the table
+** below and runs it.  To add a command, write `int cli_cmd_NAME(int argc,
+** char **argv)` (declare it in cli.h; use cli_parse for its options and
+** --help) and add one line to `commands`.
 */
 #include <stdio.h>
 #include <string.h>
 
-#include "datalake.h"
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"schema", cli_cmd_schema, "describe a Parquet file: columns, row groups, statistics"},
+    {"cat", cli_cmd_cat, "print the rows of a Parquet file as a table, CSV or JSON lines"},
+    {"demo", cli_cmd_demo, "write, read back and verify a sample OHLCV Parquet file"},
+};
+
+enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };
+
+/* stdout is fully buffered in 1 MiB blocks: `dl cat` writes millions of
+** small pieces and must not pay a system call for each line. */
+static char stdout_buffer[1 << 20];
+
+static void print_usage(FILE *f) {
+    fprintf(f,
+            "usage: dl COMMAND [ARGS]   (dl COMMAND --help for a command's options)\n\n"
+            "dl-datalake %s: a market-data lake on Parquet files.\n\ncommands:\n",
+            DL_VERSION_STRING);
+    for (int i = 0; i < NUM_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\noptions:\n"
+               "  -h, --help     show this help\n"
+               "  --version      print the version\n"
+               "\nexit status:\n"
+               "  0  success\n"
+               "  1  error (a message \"dl: ...\" on stderr)\n"
+               "  2  usage error (unknown command or option, missing argument)\n");
+}
 
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("dl %s\n", DL_VERSION_STRING);
-        return 0;
+    setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
     }
-    fprintf(stderr, "usage: dl COMMAND [ARGS]\n");
-    return 2;
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_usage(stdout);
+        return cli_finish_stdout(CLI_EXIT_OK);
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("dl %s\n", DL_VERSION_STRING);
+        return cli_finish_stdout(CLI_EXIT_OK);
+    }
+    for (int i = 0; i < NUM_COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "dl: unknown command '%s'\n", name);
+    /* suggest a command sharing the first letters, if any */
+    for (int i = 0; i < NUM_COMMANDS; i++)
+        if (strncmp(name, commands[i].name, 2) == 0) {
+            fprintf(stderr, "Did you mean 'dl %s'?\n", commands[i].name);
+            break;
+        }
+    fprintf(stderr, "Run 'dl --help' for the list of commands.\n");
+    return CLI_EXIT_USAGE;
 }
