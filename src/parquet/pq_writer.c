@@ -315,6 +315,9 @@ static bool dict_try_build(const dl_column *col, int64_t from, int64_t n, int64_
         }
         if (id < 0) {
             if (d->num_values >= max_distinct) goto fail;
+            /* Abort early when the sample so far says the dictionary would
+            ** not pay: more than half the values seen are distinct. */
+            if ((k & 4095) == 4095 && d->num_values * 2 > k) goto fail;
             id = (int32_t)d->num_values++;
             d->first_row[id] = i;
             table[s] = id;
@@ -486,14 +489,16 @@ static int emit_page(chunk_job *job, int32_t page_type, const dl_buf *levels, co
         DL_TRY(dl_compress(o->codec, o->compression_level, values->data, values->len, body, &job->err));
         uncompressed = levels_len + values->len;
     } else {
-        dl_buf_reset(scratch);
-        if (levels && levels->len) {
+        const dl_buf *src = values;
+        if (levels && levels->len) { /* v1: [u32 length][levels][values], compressed together */
+            dl_buf_reset(scratch);
             DL_TRY(dl_buf_append_u32le(scratch, (uint32_t)levels->len) == DL_OK ? DL_OK : DL_ENOMEM);
             DL_TRY(dl_buf_append(scratch, levels->data, levels->len) == DL_OK ? DL_OK : DL_ENOMEM);
+            DL_TRY(dl_buf_append(scratch, values->data, values->len) == DL_OK ? DL_OK : DL_ENOMEM);
+            src = scratch;
         }
-        DL_TRY(dl_buf_append(scratch, values->data, values->len) == DL_OK ? DL_OK : DL_ENOMEM);
-        DL_TRY(dl_compress(o->codec, o->compression_level, scratch->data, scratch->len, body, &job->err));
-        uncompressed = scratch->len;
+        DL_TRY(dl_compress(o->codec, o->compression_level, src->data, src->len, body, &job->err));
+        uncompressed = src->len;
     }
     if (uncompressed > INT32_MAX || body->len > INT32_MAX)
         DL_FAIL(&job->err, DL_EINVAL, "column %s: page larger than 2 GiB; lower page_bytes",
@@ -550,6 +555,9 @@ static void encode_chunk(chunk_job *job) {
     DL_TRY(dl_pq_element_from_field(job->field, &el, &job->err));
     job->physical = el.type;
 
+    /* one allocation for the chunk in the common case */
+    if (dl_buf_reserve(&job->bytes, (size_t)(n * (int64_t)(dl_type_width(col->type) ? dl_type_width(col->type) : 8)) / 2 + 4096) != DL_OK)
+        DL_FAIL(&job->err, DL_ENOMEM, "out of memory");
     int64_t nulls = 0;
     if (col->validity && col->null_count > 0)
         for (int64_t i = from; i < from + n; i++) nulls += !dl_bitmap_get(col->validity, i);
@@ -674,21 +682,34 @@ struct dl_parquet_writer {
     bool failed;
 };
 
+static int write_all(dl_parquet_writer *w, const uint8_t *p, size_t n, dl_error *err);
+
 static int flush_out(dl_parquet_writer *w, dl_error *err) {
-    size_t off = 0;
-    while (off < w->out.len) {
-        ssize_t n = write(w->fd, w->out.data + off, w->out.len - off);
-        if (n < 0) {
+    int rc = write_all(w, w->out.data, w->out.len, err);
+    dl_buf_reset(&w->out);
+    return rc;
+}
+
+static int write_all(dl_parquet_writer *w, const uint8_t *p, size_t n, dl_error *err) {
+    while (n > 0) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0) {
             if (errno == EINTR) continue;
             return dl_error_set(err, DL_EIO, "%s: write: %s", w->path, strerror(errno));
         }
-        off += (size_t)n;
+        p += k;
+        n -= (size_t)k;
     }
-    dl_buf_reset(&w->out);
     return DL_OK;
 }
 
 static int emit(dl_parquet_writer *w, const void *p, size_t n, dl_error *err) {
+    if (n >= WRITE_FLUSH_BYTES / 4) { /* large chunks go straight to the file */
+        int rc = flush_out(w, err);
+        if (rc != DL_OK) return rc;
+        w->pos += (int64_t)n;
+        return write_all(w, p, n, err);
+    }
     if (dl_buf_append(&w->out, p, n) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
     w->pos += (int64_t)n;
     if (w->out.len >= WRITE_FLUSH_BYTES) return flush_out(w, err);
