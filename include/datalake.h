@@ -370,3 +370,499 @@ void dl_sha256_hex(const void *data, size_t len, char hex_out[65]);
 }
 #endif
 #endif /* DATALAKE_H */
+
+/* ================================================================== */
+/* Lake: partitioned storage, catalog, versions (src/lake/)             */
+/* ================================================================== */
+/*
+** Layout: {root}/{EXCHANGE}/{MARKET}/{SYMBOL}/{TYPE}/{PERIOD}/YYYY/MM/DD/
+** data.parquet, one file per UTC day of `ts` (TIMESTAMP(us, UTC)).  The
+** SQLite catalog {root}/.dl/catalog.db records every file, version, run
+** and gap; superseded files live in {root}/.dl/versions/.  See docs/lake.md.
+**
+** Times in this section are int64 microseconds since the Unix epoch, UTC,
+** unless the name says otherwise.  Versions count from 1 per dataset; an
+** as_of_version of 0 means "the current version".
+*/
+#ifndef DATALAKE_LAKE_H
+#define DATALAKE_LAKE_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DL_LAKE_COMPONENT_MAX 64 /* bytes of one name component */
+#define DL_DATASET_NAME_MAX 330  /* 5 components + 4 slashes + NUL */
+
+/* A dataset's identity: normalised, validated components (NUL-terminated). */
+typedef struct dl_dataset_id {
+    char exchange[DL_LAKE_COMPONENT_MAX + 1]; /* upper case: BINANCE */
+    char market[DL_LAKE_COMPONENT_MAX + 1];   /* upper case: SPOT */
+    char symbol[DL_LAKE_COMPONENT_MAX + 1];   /* upper case, '/' ':' -> '-' */
+    char type[DL_LAKE_COMPONENT_MAX + 1];     /* raw | ticks | agg | features */
+    char period[DL_LAKE_COMPONENT_MAX + 1];   /* 1m, 1h, trades, ... */
+} dl_dataset_id;
+
+/* Normalises and validates the five components into *out.  Refuses (DL_EINVAL,
+** naming the component) empty or overlong names, NUL/control characters,
+** "." / "..", '/' or '\\' inside a component and unknown types. */
+int dl_dataset_id_make(const char *exchange, const char *market, const char *symbol,
+                       const char *type, const char *period, dl_dataset_id *out, dl_error *err);
+/* Parses "EXCHANGE/MARKET/SYMBOL/TYPE/PERIOD" (normalising as above). */
+int dl_dataset_parse(const char *name, dl_dataset_id *out, dl_error *err);
+/* Writes the canonical name into buf (>= DL_DATASET_NAME_MAX bytes). */
+void dl_dataset_format(const dl_dataset_id *id, char *buf, size_t size);
+/* Length of one period in microseconds ("1s", "1m", "15m", "4h", "1d", "1w"),
+** or 0 when the period is not a fixed interval ("trades", "1M"). */
+int64_t dl_dataset_period_us(const char *period);
+
+typedef struct dl_lake dl_lake;
+
+/* Creates {root}, {root}/.dl and the catalog if missing (idempotent). */
+int dl_lake_init(const char *root, dl_error *err);
+/* Opens an existing lake (DL_ENOTFOUND if there is no catalog).  Unless
+** read_only, first repairs what an interrupted writer left: pending renames
+** are rolled back and stray temporary files removed.  Owned; dl_lake_close. */
+int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err);
+void dl_lake_close(dl_lake *lake);
+const char *dl_lake_root(const dl_lake *lake); /* borrowed */
+
+/* Catalog facts about one dataset (no Parquet file is opened). */
+typedef struct dl_dataset_info {
+    char name[DL_DATASET_NAME_MAX];
+    dl_dataset_id id;
+    int64_t version;   /* current version, 0 = never written */
+    int64_t files;     /* live day files */
+    int64_t rows;
+    int64_t bytes;
+    int64_t ts_min;    /* INT64_MAX / INT64_MIN when empty */
+    int64_t ts_max;
+    int64_t gap_ranges; /* stored gap ranges (periodic datasets) */
+    int64_t missing;    /* missing periods in total */
+    int64_t period_us;  /* 0 when not periodic */
+} dl_dataset_info;
+
+/* All datasets, sorted by name: *out is an owned array (free()). */
+int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err);
+/* One dataset; DL_ENOTFOUND when it does not exist. */
+int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out,
+                         dl_error *err);
+/* The dataset's union schema (all columns ever written, widest types),
+** copied into *out (dl_schema_free).  DL_ENOTFOUND for unknown datasets. */
+int dl_lake_dataset_schema(dl_lake *lake, const char *dataset, dl_schema *out, dl_error *err);
+
+/* One day file as the catalog records it. */
+typedef struct dl_lake_file {
+    const char *path;     /* absolute path (live file or archived version) */
+    int32_t day;          /* UTC day: days since 1970-01-01 */
+    int64_t rows;
+    int64_t bytes;
+    int64_t ts_min, ts_max;
+    int64_t version;      /* the version that added this file */
+    char sha256[65];
+} dl_lake_file;
+
+typedef struct dl_lake_file_list {
+    dl_lake_file *files; /* owned, sorted by day */
+    int64_t count;
+    char *strings_;      /* owned storage of the paths */
+} dl_lake_file_list;
+
+/* Files of `dataset` visible at as_of_version (0 = current) whose
+** [ts_min, ts_max] overlaps [ts_from, ts_to) -- pass INT64_MIN / INT64_MAX
+** for unbounded.  Answered from the catalog only.  Free the list with
+** dl_lake_file_list_free.  DL_ENOTFOUND for an unknown dataset or a version
+** that does not exist or was vacuumed. */
+int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
+                  int64_t as_of_version, dl_lake_file_list *out, dl_error *err);
+void dl_lake_file_list_free(dl_lake_file_list *list);
+
+/* Reads the rows of `dataset` with ts in [ts_from, ts_to) as of a version
+** (0 = current) into *out (initialised here; dl_table_free), sorted by ts,
+** with the union schema of the files read: columns a file lacks are null,
+** narrower types are widened. */
+int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
+                 int64_t as_of_version, dl_table *out, dl_error *err);
+/* The version that was current at time `at` (us); DL_ENOTFOUND if none. */
+int dl_lake_version_at(dl_lake *lake, const char *dataset, int64_t at, int64_t *version,
+                       dl_error *err);
+
+/* ---- writing ---- */
+
+typedef struct dl_lake_write_options {
+    dl_write_options parquet; /* codec etc. for day files (default zstd) */
+    const char *message;      /* stored with each new version (may be NULL); */
+    const char *command;      /* recorded in ingest_runs (may be NULL); both
+                                 borrowed until the transaction ends */
+    int threads;              /* encoding threads (default 2; 1 = inline) */
+    bool durable;             /* fsync/syncfs before renames + commit (true) */
+    int64_t max_buffer_rows;  /* rows buffered before days are staged (4M) */
+} dl_lake_write_options;
+
+void dl_lake_write_options_default(dl_lake_write_options *opts);
+
+typedef struct dl_lake_write_result {
+    int64_t run_id;           /* ingest_runs row */
+    int64_t rows_in;          /* rows appended by the caller */
+    int64_t days_written;     /* day files replaced or created */
+    int64_t days_unchanged;   /* days whose merged bytes were identical */
+    int64_t versions_created; /* datasets that got a new version */
+    int64_t last_version;     /* new version of the last changed dataset */
+    int64_t missing;          /* missing periods now recorded (all datasets) */
+} dl_lake_write_result;
+
+/*
+** A write transaction over a fixed set of datasets (locked in name order
+** at begin; datasets are created on first commit).  Appended rows are
+** buffered per UTC day, merged with the day's current file (dedupe by ts,
+** new rows win, sorted by ts) and staged to temporary files; nothing is
+** visible until commit, which publishes every staged day of every dataset
+** at once.  abort (or an error from commit) leaves the lake unchanged.
+** Rows must have a non-null `ts` column of TIMESTAMP type (ms/us/ns; stored
+** as us).  A type change that loses data is refused with DL_ECONFLICT.
+*/
+typedef struct dl_lake_txn dl_lake_txn;
+
+int dl_lake_txn_begin(dl_lake *lake, const char *const *datasets, int num_datasets,
+                      const dl_lake_write_options *opts, dl_lake_txn **out, dl_error *err);
+/* rows are copied; the txn keeps no pointer into them. */
+int dl_lake_txn_append(dl_lake_txn *txn, const char *dataset, const dl_table *rows,
+                       dl_error *err);
+/* Publishes and frees txn (also on failure). result may be NULL. */
+int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error *err);
+/* Discards everything staged and frees txn. */
+void dl_lake_txn_abort(dl_lake_txn *txn);
+
+/* Convenience: one dataset, one table, one transaction. */
+int dl_lake_write(dl_lake *lake, const char *dataset, const dl_table *rows,
+                  const dl_lake_write_options *opts, dl_lake_write_result *result,
+                  dl_error *err);
+
+/* ---- history, gaps, integrity, retention ---- */
+
+typedef struct dl_lake_version {
+    int64_t version;
+    int64_t committed_at; /* us */
+    int64_t run_id;
+    int64_t rows_written; /* rows in the day files this version wrote */
+    int64_t files_added, files_replaced;
+    bool vacuumed;        /* its superseded files were removed by vacuum */
+    char message[256];
+} dl_lake_version;
+
+/* All versions of a dataset, oldest first: owned array (free()). */
+int dl_lake_history(dl_lake *lake, const char *dataset, dl_lake_version **out, int64_t *count,
+                    dl_error *err);
+
+typedef struct dl_lake_gap {
+    int64_t from_ts; /* first missing period start (us) */
+    int64_t to_ts;   /* last missing period start (us) */
+    int64_t missing; /* number of missing periods */
+} dl_lake_gap;
+
+/* The stored gaps of a periodic dataset (empty for others), by from_ts:
+** owned array (free()). */
+int dl_lake_gaps(dl_lake *lake, const char *dataset, dl_lake_gap **out, int64_t *count,
+                 dl_error *err);
+
+typedef enum dl_verify_kind {
+    DL_VERIFY_MISMATCH = 0, /* live file's SHA-256 differs from the catalog */
+    DL_VERIFY_MISSING,      /* catalogued file does not exist */
+    DL_VERIFY_UNREGISTERED, /* file in the live tree the catalog does not know */
+    DL_VERIFY_STRAY_TMP,    /* temporary file of a dead writer */
+    DL_VERIFY_PENDING       /* unfinished commit of a dead writer */
+} dl_verify_kind;
+
+typedef struct dl_verify_issue {
+    dl_verify_kind kind;
+    char path[1024];    /* relative to the root */
+    char detail[256];
+    bool repaired;
+} dl_verify_issue;
+
+typedef struct dl_verify_report {
+    dl_verify_issue *issues; /* owned */
+    int64_t count;
+    int64_t files_checked;
+    int64_t bytes_checked;
+} dl_verify_report;
+
+/* Re-hashes every live (and archived) file of `dataset` (NULL = all) and
+** walks the live tree for unregistered files.  With repair: rolls back
+** unfinished commits, removes stray temporary files and moves unregistered
+** files to {root}/.dl/quarantine/ (never deletes data).  Mismatched or
+** missing files are reported, not "repaired".  Returns DL_OK even when
+** issues are found; free the report with dl_verify_report_free. */
+int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
+                   dl_error *err);
+void dl_verify_report_free(dl_verify_report *report);
+const char *dl_verify_kind_name(dl_verify_kind kind);
+
+typedef struct dl_lake_vacuum_options {
+    int64_t keep_versions; /* keep the newest N versions readable (>= 1; 0 = unset) */
+    int64_t older_than_us; /* or: drop versions superseded before now - this (0 = unset) */
+    bool dry_run;
+} dl_lake_vacuum_options;
+
+typedef struct dl_lake_vacuum_result {
+    int64_t files_removed;
+    int64_t bytes_freed;
+    int64_t versions_vacuumed;
+} dl_lake_vacuum_result;
+
+/* Deletes archived files no longer needed by any retained version of
+** `dataset` (NULL = every dataset) and marks older versions vacuumed. */
+int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_options *opts,
+                   dl_lake_vacuum_result *out, dl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DATALAKE_LAKE_H */
+
+/* ================================================================== */
+/* Query building blocks: filter expressions and time-series kernels   */
+/* (src/query/).  All kernels work on dl_table batches and keep state  */
+/* between batches, so inputs of any size stream in bounded memory.    */
+/* ================================================================== */
+#ifndef DATALAKE_QUERY_H
+#define DATALAKE_QUERY_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- filter expressions ---- */
+
+typedef struct dl_expr dl_expr;
+
+/*
+** Parses a filter such as
+**     close > 50000 and volume > 0
+**     not (side = 'buy' or qty in (1, 2, 3)) and note is not null
+**     ts >= '2024-01-01' and ts < '2024-01-02T12:00:00Z'
+** Grammar: or / and / not (that precedence, all case-insensitive),
+** parentheses, comparisons = == != <> < <= > >=, `x in (lit, ...)`,
+** `x not in (...)`, `x is [not] null`; literals are numbers (integer,
+** decimal, exponent, leading '-'), 'single-quoted strings' ('' escapes),
+** true/false; a string literal compared with a timestamp or date column is
+** parsed as an ISO-8601 date/time (UTC).  Column names are bound against
+** `schema` (double-quote names that are keywords or contain odd characters)
+** and types are checked.  Errors name the offending token and its offset:
+**   "filter: unknown column 'clsoe' at offset 0 (columns: ts, open, ...)".
+** Comparisons involving NULL are false (SQL); `not` of such a comparison
+** is also false.  Owned; free with dl_expr_free.
+*/
+int dl_expr_parse(const char *text, const dl_schema *schema, dl_expr **out, dl_error *err);
+void dl_expr_free(dl_expr *e);
+
+/* Names of the columns the expression reads (borrowed; valid until free). */
+int dl_expr_num_columns(const dl_expr *e);
+const char *dl_expr_column_name(const dl_expr *e, int i);
+
+/*
+** Evaluates the expression on every row of `t` (columns are looked up by
+** name in t->schema, so a projected table works) and writes sel[i] = 1 when
+** row i matches, else 0.  sel has t->num_rows bytes.  Returns the number of
+** matching rows in *matches (may be NULL).
+*/
+int dl_expr_eval(const dl_expr *e, const dl_table *t, uint8_t *sel, int64_t *matches,
+                 dl_error *err);
+
+/*
+** Pruning: given min/max statistics of a row group or page, could any row
+** match?  stats[i] describes the schema field i of the schema the
+** expression was parsed against (has_min_max false = unknown).  Returns
+** false only when no row can match.
+*/
+bool dl_expr_may_match(const dl_expr *e, const dl_stats *stats);
+
+/* Keeps the rows with sel[i] != 0 of t (compacting in place). */
+int dl_table_filter(dl_table *t, const uint8_t *sel, dl_error *err);
+
+/* ---- OHLCV resampling (bars to coarser bars) ---- */
+
+/*
+** Input batches must be sorted by `ts` (TIMESTAMP or int64) and hold at
+** least ts, open, high, low, close; bars are aligned to multiples of
+** bucket (in the ts column's unit) since the epoch.  Output columns: ts
+** (bucket start), open (first), high (max), low (min), close (last), then
+** every other numeric input column summed (volume, quote_volume,
+** trade_count, taker_buy_volume, ...).  Buckets with no input row produce
+** no bar (gaps stay gaps).  A bar is emitted once a later bucket is seen
+** (or at finish), so batches may split a bucket anywhere.
+*/
+typedef struct dl_resampler dl_resampler;
+int dl_resampler_open(const dl_schema *input, int64_t bucket, dl_resampler **out, dl_error *err);
+/* Output schema (borrowed). */
+const dl_schema *dl_resampler_schema(const dl_resampler *rs);
+/* Consumes batch; APPENDS completed bars to out (initialised with the
+** output schema via dl_table_init). */
+int dl_resampler_push(dl_resampler *rs, const dl_table *batch, dl_table *out, dl_error *err);
+/* Flushes the last open bar into out. */
+int dl_resampler_finish(dl_resampler *rs, dl_table *out, dl_error *err);
+void dl_resampler_free(dl_resampler *rs);
+
+/* ---- bars from ticks ---- */
+
+/*
+** Trades (ts, price, qty; sorted by ts) -> bars of `bucket` (ts unit):
+** ts, open, high, low, close, volume = sum(qty), quote_volume =
+** sum(price*qty), vwap = quote_volume / volume, trades = count.  Same
+** streaming contract as the resampler.
+*/
+typedef struct dl_tick_bars dl_tick_bars;
+int dl_tick_bars_open(const dl_schema *input, int64_t bucket, dl_tick_bars **out, dl_error *err);
+const dl_schema *dl_tick_bars_schema(const dl_tick_bars *tb);
+int dl_tick_bars_push(dl_tick_bars *tb, const dl_table *batch, dl_table *out, dl_error *err);
+int dl_tick_bars_finish(dl_tick_bars *tb, dl_table *out, dl_error *err);
+void dl_tick_bars_free(dl_tick_bars *tb);
+
+/* ---- as-of join (point in time, no look-ahead) ---- */
+
+/*
+** For each left row, the latest right row whose key <= the left key
+** (and, when tolerance >= 0, left key - right key <= tolerance).  Both
+** sides sorted by their key (int64 or TIMESTAMP of the same unit).
+** Streaming: push right batches in order, then probe left batches; a left
+** batch may be probed once the right side has been pushed past its last
+** key (or the right side is finished).  Output = the left columns, then
+** the right columns (except the key) prefixed "right_" when a name clashes;
+** right columns are null for unmatched left rows.
+*/
+typedef struct dl_asof_join dl_asof_join;
+int dl_asof_open(const dl_schema *left, const char *left_key, const dl_schema *right,
+                 const char *right_key, int64_t tolerance, dl_asof_join **out, dl_error *err);
+const dl_schema *dl_asof_schema(const dl_asof_join *j);
+int dl_asof_push_right(dl_asof_join *j, const dl_table *right_batch, dl_error *err);
+/* Marks the right side complete (all later probes see every right row). */
+void dl_asof_finish_right(dl_asof_join *j);
+/* Largest right key pushed so far (INT64_MIN when none). */
+int64_t dl_asof_right_high(const dl_asof_join *j);
+/* Joins a left batch; APPENDS to out (dl_table_init'ed with the output schema). */
+int dl_asof_probe(dl_asof_join *j, const dl_table *left_batch, dl_table *out, int64_t *matched,
+                  dl_error *err);
+void dl_asof_free(dl_asof_join *j);
+
+/* ---- queries over the lake (needs the Lake section above) ---- */
+
+typedef struct dl_query_spec {
+    const char *const *datasets; /* names; a component may be '*' or a glob
+                                    (e.g. "BINANCE/SPOT/[A-Z]*USDT/raw/1m") */
+    int num_datasets;
+    int64_t ts_from, ts_to;      /* us, half-open [from, to); INT64_MIN/MAX = open */
+    const char *const *columns;  /* projection, output order (NULL = all columns) */
+    int num_columns;
+    const char *filter;          /* dl_expr text, NULL = none */
+    int64_t as_of_version;       /* 0 = current; needs exactly one dataset */
+    int64_t as_of_time;          /* us; 0 = unset; applies per dataset */
+    int threads;                 /* decode threads (0 = number of CPUs) */
+    int symbol_column;           /* add `symbol` first: 1 yes, 0 no, -1 auto
+                                    (when more than one dataset matches) */
+} dl_query_spec;
+
+void dl_query_spec_default(dl_query_spec *spec);
+
+typedef struct dl_query_stats {
+    int64_t datasets;
+    int64_t files;               /* files the catalog returned for the range */
+    int64_t row_groups;
+    int64_t row_groups_pruned;   /* skipped by ts range or filter statistics */
+    int64_t rows_scanned;        /* rows decoded */
+    int64_t rows_returned;
+} dl_query_stats;
+
+typedef struct dl_query dl_query;
+
+/*
+** Plans a query: matches datasets, asks the catalog for the files that
+** overlap the time range (no directory globbing), binds the filter to the
+** datasets' union schema.  Execution happens in dl_query_next: files are
+** decoded by a small thread pool (a bounded window ahead of the consumer),
+** row groups whose ts range or statistics exclude the filter are skipped,
+** pages outside the ts range are skipped through the page index, only the
+** needed columns are decoded, and the filter runs on column vectors.
+** Results come in dataset order, then ts order (deterministic whatever the
+** thread count).  lake must outlive the query.  Owned; dl_query_close.
+*/
+int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_error *err);
+const dl_schema *dl_query_schema(const dl_query *q); /* borrowed */
+/* Fills `batch` (dl_table_init'ed with dl_query_schema; cleared here) with
+** the next non-empty batch; batch->num_rows == 0 means the end. */
+int dl_query_next(dl_query *q, dl_table *batch, dl_error *err);
+void dl_query_get_stats(const dl_query *q, dl_query_stats *out);
+void dl_query_close(dl_query *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DATALAKE_QUERY_H */
+
+/* ================================================================== */
+/* Arrow interchange (src/arrow/): C Data Interface export and the IPC */
+/* streaming format, so pyarrow, Polars, DuckDB and Arrow JS read our   */
+/* results without conversion.                                          */
+/* ================================================================== */
+#ifndef DATALAKE_ARROW_H
+#define DATALAKE_ARROW_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+struct ArrowSchema {
+    const char *format;
+    const char *name;
+    const char *metadata;
+    int64_t flags;
+    int64_t n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+    void (*release)(struct ArrowSchema *);
+    void *private_data;
+};
+struct ArrowArray {
+    int64_t length;
+    int64_t null_count;
+    int64_t offset;
+    int64_t n_buffers;
+    int64_t n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+#endif
+
+/* Exports a table as a struct array + schema (Arrow C Data Interface).
+** The table's buffers are copied/converted (bools bit-packed, string
+** offsets to int32 or int64 'U' when > 2 GiB); the caller owns the results
+** and calls their release callbacks. */
+int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out, struct ArrowArray *array_out,
+                    dl_error *err);
+
+/* Arrow IPC stream writer over a write callback (file, socket, buffer). */
+typedef int (*dl_write_fn)(void *ctx, const void *data, size_t len); /* 0 = ok */
+typedef struct dl_ipc_writer dl_ipc_writer;
+/* Writes the Schema message. Timestamps keep their unit with timezone
+** "UTC" (utc fields) or none; strings are Utf8 (LargeUtf8 when needed). */
+int dl_ipc_writer_open(const dl_schema *schema, dl_write_fn write, void *ctx, dl_ipc_writer **out,
+                       dl_error *err);
+/* Writes one RecordBatch message (uncompressed body). */
+int dl_ipc_writer_write(dl_ipc_writer *w, const dl_table *batch, dl_error *err);
+/* Writes the end-of-stream marker and frees w. */
+int dl_ipc_writer_close(dl_ipc_writer *w, dl_error *err);
+void dl_ipc_writer_abort(dl_ipc_writer *w);
+/* A dl_write_fn for a FILE* ctx. */
+int dl_write_to_file(void *file, const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DATALAKE_ARROW_H */
