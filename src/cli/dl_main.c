@@ -8,11 +8,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_lake.h"
 
 static const cli_command commands[] = {
     {"schema", cli_cmd_schema, "describe a Parquet file: columns, row groups, statistics"},
     {"cat", cli_cmd_cat, "print the rows of a Parquet file as a table, CSV or JSON lines"},
     {"demo", cli_cmd_demo, "write, read back and verify a sample OHLCV Parquet file"},
+    {"init", cli_cmd_init, "create an empty lake (catalog and work directories)"},
+    {"ingest", cli_cmd_ingest, "ingest Binance archives or a generic CSV into the lake"},
+    {"ls", cli_cmd_ls, "list the lake's datasets with ranges, rows and sizes"},
+    {"info", cli_cmd_info, "describe one dataset: range, rows, files, gaps, schema"},
+    {"read", cli_cmd_read, "print a dataset's rows (optionally as of a version)"},
+    {"gaps", cli_cmd_gaps, "missing periods of a periodic dataset"},
+    {"history", cli_cmd_history, "the versions of a dataset"},
+    {"verify", cli_cmd_verify, "re-hash files; report mismatched, missing, unregistered files"},
+    {"vacuum", cli_cmd_vacuum, "delete superseded versions past a retention"},
+    {"bench", cli_cmd_bench, "run the benchmark harness's ingest cases"},
 };
 
 enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };

@@ -1,0 +1,562 @@
+/*
+** cli_lake.c -- `dl init|ls|info|verify|gaps|history|vacuum|read`: the
+** lake's metadata and maintenance commands.  Listings answer from the
+** catalog only; every listing has --json for scripts.
+*/
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_lake.h"
+
+#define ROOT_OPTION                                                                                \
+    { "root", "DIR", "lake root (default $DL_ROOT, else ./lake)" }
+#define JSON_OPTION                                                                                \
+    { "json", NULL, "print JSON instead of a table" }
+
+const char *cli_lake_root_dir(const cli_args *args) {
+    const char *root = cli_get(args, "root");
+    if (root && root[0]) return root;
+    root = getenv("DL_ROOT");
+    return root && root[0] ? root : "lake";
+}
+
+dl_lake *cli_lake_open(const cli_args *args) {
+    dl_error err;
+    dl_lake *lake = NULL;
+    if (dl_lake_open(cli_lake_root_dir(args), false, &lake, &err) != DL_OK) {
+        cli_fail(&err);
+        return NULL;
+    }
+    return lake;
+}
+
+bool cli_parse_time_us(const char *text, int64_t *out) {
+    if (!text || !*text) return false;
+    int64_t ms;
+    if (cli_parse_i64(text, INT64_MIN / 1000, INT64_MAX / 1000, &ms)) {
+        *out = ms * 1000;
+        return true;
+    }
+    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
+    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return false;
+    const char *p = text + n;
+    int64_t frac_us = 0;
+    if (*p == 'T' || *p == ' ') {
+        int k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return false;
+        p += 1 + k;
+        if (*p == ':') {
+            if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2])) return false;
+            s = (p[1] - '0') * 10 + (p[2] - '0');
+            p += 3;
+            if (*p == '.') {
+                int64_t scale = 100000;
+                for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+                    frac_us += (*p - '0') * scale;
+            }
+        }
+    }
+    if (*p == 'Z') p++;
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
+    /* days from civil (Howard Hinnant) */
+    int yy = y - (mo <= 2);
+    int era = (yy >= 0 ? yy : yy - 399) / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    *out = ((days * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac_us;
+    return true;
+}
+
+bool cli_parse_duration_us(const char *text, int64_t *out) {
+    if (!text || !isdigit((unsigned char)text[0])) return false;
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    int64_t unit;
+    switch (*end) {
+    case 's':
+        unit = 1000000;
+        break;
+    case 'm':
+        unit = INT64_C(60000000);
+        break;
+    case 'h':
+        unit = INT64_C(3600000000);
+        break;
+    case 'd':
+        unit = INT64_C(86400000000);
+        break;
+    case 'w':
+        unit = INT64_C(604800000000);
+        break;
+    default:
+        return false;
+    }
+    if (end[1] || n <= 0 || n > INT64_MAX / unit) return false;
+    *out = n * unit;
+    return true;
+}
+
+static void format_ts(int64_t us, char *buf, size_t size) {
+    if (us == INT64_MAX || us == INT64_MIN)
+        snprintf(buf, size, "-");
+    else
+        dl_format_timestamp(us, DL_UNIT_US, buf, size);
+}
+
+static void json_str(cli_buf *b, const char *s) {
+    cli_append_json_string(b, (const uint8_t *)s, strlen(s));
+}
+
+static int print_buf(cli_buf *b, int code) {
+    fwrite(b->data, 1, b->len, stdout);
+    cli_buf_free(b);
+    return cli_finish_stdout(code);
+}
+
+/* ---- init ---- */
+
+static const cli_option init_options[] = {ROOT_OPTION};
+static const cli_spec init_spec = {
+    "init",
+    "[--root DIR]",
+    "Create an empty lake: DIR/.dl/catalog.db (SQLite, WAL) and the .dl/ work\n"
+    "directories.  Safe to run on an existing lake.\n",
+    init_options,
+    1,
+    0,
+    0};
+
+int cli_cmd_init(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&init_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_error err;
+    if (dl_lake_init(cli_lake_root_dir(&args), &err) != DL_OK) return cli_fail(&err);
+    printf("initialised lake at %s\n", cli_lake_root_dir(&args));
+    return cli_finish_stdout(0);
+}
+
+/* ---- ls / info ---- */
+
+static void info_json(cli_buf *b, const dl_dataset_info *d) {
+    cli_buf_puts(b, "{\"dataset\":");
+    json_str(b, d->name);
+    cli_buf_printf(b,
+                   ",\"exchange\":\"%s\",\"market\":\"%s\",\"symbol\":\"%s\",\"type\":\"%s\","
+                   "\"period\":\"%s\",\"version\":%" PRId64 ",\"files\":%" PRId64
+                   ",\"rows\":%" PRId64 ",\"bytes\":%" PRId64,
+                   d->id.exchange, d->id.market, d->id.symbol, d->id.type, d->id.period, d->version,
+                   d->files, d->rows, d->bytes);
+    if (d->files > 0)
+        cli_buf_printf(b, ",\"first_ts\":%" PRId64 ",\"last_ts\":%" PRId64, d->ts_min / 1000,
+                       d->ts_max / 1000);
+    else
+        cli_buf_puts(b, ",\"first_ts\":null,\"last_ts\":null");
+    cli_buf_printf(b, ",\"gap_ranges\":%" PRId64 ",\"missing\":%" PRId64 "}", d->gap_ranges,
+                   d->missing);
+}
+
+static const cli_option ls_options[] = {ROOT_OPTION, JSON_OPTION};
+static const cli_spec ls_spec = {
+    "ls",
+    "[--json] [--root DIR]",
+    "List the datasets: time range, rows, files, bytes, version, missing periods.\n"
+    "Answered from the catalog alone.  JSON times are epoch ms.\n",
+    ls_options,
+    2,
+    0,
+    0};
+
+int cli_cmd_ls(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&ls_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_dataset_info *items = NULL;
+    int64_t n = 0;
+    if (dl_lake_datasets(lake, &items, &n, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    cli_buf b = {0};
+    if (cli_get(&args, "json")) {
+        cli_buf_putc(&b, '[');
+        for (int64_t i = 0; i < n; i++) {
+            if (i) cli_buf_putc(&b, ',');
+            info_json(&b, &items[i]);
+        }
+        cli_buf_puts(&b, "]\n");
+    } else {
+        cli_buf_printf(&b, "%-40s %-24s %-24s %12s %6s %14s %4s %8s\n", "DATASET", "FIRST", "LAST",
+                       "ROWS", "FILES", "BYTES", "VER", "MISSING");
+        for (int64_t i = 0; i < n; i++) {
+            char a[40], z[40];
+            format_ts(items[i].ts_min, a, sizeof a);
+            format_ts(items[i].ts_max, z, sizeof z);
+            cli_buf_printf(&b,
+                           "%-40s %-24s %-24s %12" PRId64 " %6" PRId64 " %14" PRId64 " %4" PRId64
+                           " %8" PRId64 "\n",
+                           items[i].name, a, z, items[i].rows, items[i].files, items[i].bytes,
+                           items[i].version, items[i].missing);
+        }
+    }
+    free(items);
+    dl_lake_close(lake);
+    return print_buf(&b, 0);
+}
+
+static const cli_option info_options[] = {ROOT_OPTION, JSON_OPTION};
+static const cli_spec info_spec = {
+    "info",
+    "DATASET [--json] [--root DIR]",
+    "Describe one dataset (e.g. BINANCE/SPOT/BTCUSDT/raw/1m): range, rows, files,\n"
+    "bytes, version, gaps and its union schema.  Catalog only.\n",
+    info_options,
+    2,
+    1,
+    1};
+
+int cli_cmd_info(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&info_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_dataset_info d;
+    dl_schema schema;
+    dl_schema_init(&schema);
+    if (dl_lake_dataset_info(lake, args.args[0], &d, &err) != DL_OK ||
+        dl_lake_dataset_schema(lake, args.args[0], &schema, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    cli_buf b = {0};
+    if (cli_get(&args, "json")) {
+        info_json(&b, &d);
+        b.len--; /* reopen the object to add the schema */
+        cli_buf_puts(&b, ",\"columns\":[");
+        for (int i = 0; i < schema.num_fields; i++) {
+            char type[64];
+            cli_describe_type(&schema.fields[i], type, sizeof type);
+            cli_buf_printf(&b, "%s{\"name\":", i ? "," : "");
+            json_str(&b, schema.fields[i].name);
+            cli_buf_puts(&b, ",\"type\":");
+            json_str(&b, type);
+            cli_buf_putc(&b, '}');
+        }
+        cli_buf_puts(&b, "]}\n");
+    } else {
+        char a[40], z[40];
+        format_ts(d.ts_min, a, sizeof a);
+        format_ts(d.ts_max, z, sizeof z);
+        cli_buf_printf(&b,
+                       "dataset   %s\nversion   %" PRId64 "\nrange     %s .. %s\nrows      %" PRId64
+                       "\nfiles     %" PRId64 "\nbytes     %" PRId64 "\n",
+                       d.name, d.version, a, z, d.rows, d.files, d.bytes);
+        if (d.period_us)
+            cli_buf_printf(&b, "gaps      %" PRId64 " ranges, %" PRId64 " missing periods\n",
+                           d.gap_ranges, d.missing);
+        cli_buf_puts(&b, "columns\n");
+        for (int i = 0; i < schema.num_fields; i++) {
+            char type[64];
+            cli_describe_type(&schema.fields[i], type, sizeof type);
+            cli_buf_printf(&b, "  %-24s %s\n", schema.fields[i].name, type);
+        }
+    }
+    dl_schema_free(&schema);
+    dl_lake_close(lake);
+    return print_buf(&b, 0);
+}
+
+/* ---- verify ---- */
+
+static const cli_option verify_options[] = {
+    ROOT_OPTION,
+    JSON_OPTION,
+    {"repair", NULL,
+     "roll back unfinished commits, remove stray temporary files, quarantine "
+     "unregistered files"}};
+static const cli_spec verify_spec = {
+    "verify",
+    "[DATASET] [--repair] [--json] [--root DIR]",
+    "Re-hash every catalogued file (live and archived versions) against its recorded\n"
+    "SHA-256 and walk the live tree for files the catalog does not know.\n"
+    "Exit status 0 when clean (or everything was repaired), 1 when problems remain.\n",
+    verify_options,
+    3,
+    0,
+    1};
+
+int cli_cmd_verify(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&verify_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_verify_report rep;
+    if (dl_lake_verify(lake, args.num_args ? args.args[0] : NULL, cli_get(&args, "repair") != NULL,
+                       &rep, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    int64_t open_issues = 0;
+    for (int64_t i = 0; i < rep.count; i++) open_issues += !rep.issues[i].repaired;
+    cli_buf b = {0};
+    if (cli_get(&args, "json")) {
+        cli_buf_printf(&b,
+                       "{\"files_checked\":%" PRId64 ",\"bytes_checked\":%" PRId64
+                       ",\"ok\":%s,\"issues\":[",
+                       rep.files_checked, rep.bytes_checked, open_issues ? "false" : "true");
+        for (int64_t i = 0; i < rep.count; i++) {
+            cli_buf_printf(&b, "%s{\"kind\":\"%s\",\"path\":", i ? "," : "",
+                           dl_verify_kind_name(rep.issues[i].kind));
+            json_str(&b, rep.issues[i].path);
+            cli_buf_puts(&b, ",\"detail\":");
+            json_str(&b, rep.issues[i].detail);
+            cli_buf_printf(&b, ",\"repaired\":%s}", rep.issues[i].repaired ? "true" : "false");
+        }
+        cli_buf_puts(&b, "]}\n");
+    } else {
+        for (int64_t i = 0; i < rep.count; i++)
+            cli_buf_printf(&b, "%-12s %s: %s%s\n", dl_verify_kind_name(rep.issues[i].kind),
+                           rep.issues[i].path, rep.issues[i].detail,
+                           rep.issues[i].repaired ? " [repaired]" : "");
+        cli_buf_printf(&b,
+                       "%s: %" PRId64 " files (%" PRId64 " bytes) checked, %" PRId64 " problem%s\n",
+                       open_issues ? "FAILED" : "ok", rep.files_checked, rep.bytes_checked,
+                       open_issues, open_issues == 1 ? "" : "s");
+    }
+    dl_verify_report_free(&rep);
+    dl_lake_close(lake);
+    return print_buf(&b, open_issues ? CLI_EXIT_ERROR : 0);
+}
+
+/* ---- gaps ---- */
+
+static const cli_option gaps_options[] = {ROOT_OPTION, JSON_OPTION};
+static const cli_spec gaps_spec = {
+    "gaps",
+    "DATASET [--json] [--root DIR]",
+    "Missing periods of a periodic dataset (1s, 1m, 1h, 1d ...), computed at ingest\n"
+    "and stored in the catalog.  JSON: [{\"from_ts\":..,\"to_ts\":..,\"missing\":..}] with\n"
+    "from_ts/to_ts the first and last missing period start in epoch ms.\n",
+    gaps_options,
+    2,
+    1,
+    1};
+
+int cli_cmd_gaps(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&gaps_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_lake_gap *gaps = NULL;
+    int64_t n = 0;
+    if (dl_lake_gaps(lake, args.args[0], &gaps, &n, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    cli_buf b = {0};
+    bool json = cli_get(&args, "json") != NULL;
+    if (json) cli_buf_putc(&b, '[');
+    for (int64_t i = 0; i < n; i++) {
+        if (json) {
+            cli_buf_printf(
+                &b, "%s{\"from_ts\":%" PRId64 ",\"to_ts\":%" PRId64 ",\"missing\":%" PRId64 "}",
+                i ? "," : "", gaps[i].from_ts / 1000, gaps[i].to_ts / 1000, gaps[i].missing);
+        } else {
+            char a[40], z[40];
+            format_ts(gaps[i].from_ts, a, sizeof a);
+            format_ts(gaps[i].to_ts, z, sizeof z);
+            cli_buf_printf(&b, "%s .. %s  %" PRId64 " missing\n", a, z, gaps[i].missing);
+        }
+    }
+    if (json) cli_buf_puts(&b, "]\n");
+    free(gaps);
+    dl_lake_close(lake);
+    return print_buf(&b, 0);
+}
+
+/* ---- history ---- */
+
+static const cli_option history_options[] = {ROOT_OPTION, JSON_OPTION};
+static const cli_spec history_spec = {
+    "history",
+    "DATASET [--json] [--root DIR]",
+    "The versions of a dataset, oldest first: commit time, rows written, files\n"
+    "added and replaced, and whether vacuum removed its superseded files.\n",
+    history_options,
+    2,
+    1,
+    1};
+
+int cli_cmd_history(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&history_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_lake_version *v = NULL;
+    int64_t n = 0;
+    if (dl_lake_history(lake, args.args[0], &v, &n, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    cli_buf b = {0};
+    bool json = cli_get(&args, "json") != NULL;
+    if (json)
+        cli_buf_putc(&b, '[');
+    else
+        cli_buf_printf(&b, "%-8s %-28s %10s %6s %8s %s\n", "VERSION", "COMMITTED", "ROWS", "ADDED",
+                       "REPLACED", "MESSAGE");
+    for (int64_t i = 0; i < n; i++) {
+        char t[40];
+        format_ts(v[i].committed_at, t, sizeof t);
+        if (json) {
+            cli_buf_printf(&b,
+                           "%s{\"version\":%" PRId64 ",\"committed_at\":%" PRId64
+                           ",\"run_id\":%" PRId64 ",\"rows_written\":%" PRId64
+                           ",\"files_added\":%" PRId64 ",\"files_replaced\":%" PRId64
+                           ",\"vacuumed\":%s,\"message\":",
+                           i ? "," : "", v[i].version, v[i].committed_at / 1000, v[i].run_id,
+                           v[i].rows_written, v[i].files_added, v[i].files_replaced,
+                           v[i].vacuumed ? "true" : "false");
+            json_str(&b, v[i].message);
+            cli_buf_putc(&b, '}');
+        } else {
+            cli_buf_printf(&b, "%-8" PRId64 " %-28s %10" PRId64 " %6" PRId64 " %8" PRId64 " %s%s\n",
+                           v[i].version, t, v[i].rows_written, v[i].files_added,
+                           v[i].files_replaced, v[i].vacuumed ? "(vacuumed) " : "", v[i].message);
+        }
+    }
+    if (json) cli_buf_puts(&b, "]\n");
+    free(v);
+    dl_lake_close(lake);
+    return print_buf(&b, 0);
+}
+
+/* ---- vacuum ---- */
+
+static const cli_option vacuum_options[] = {
+    ROOT_OPTION,
+    JSON_OPTION,
+    {"keep-versions", "N", "keep the newest N versions of each dataset readable"},
+    {"older-than", "DURATION", "drop versions superseded more than DURATION ago (30d, 12h, ...)"},
+    {"dry-run", NULL, "report what would be removed, remove nothing"}};
+static const cli_spec vacuum_spec = {
+    "vacuum",
+    "[DATASET] (--keep-versions N | --older-than DURATION) [--dry-run] [--json]",
+    "Delete archived (superseded) day files that no retained version needs, and\n"
+    "mark older versions as vacuumed: `dl read --as-of-version` then refuses them.\n"
+    "Live data is never touched.\n",
+    vacuum_options,
+    5,
+    0,
+    1};
+
+int cli_cmd_vacuum(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&vacuum_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    dl_lake_vacuum_options vo = {0};
+    const char *keep = cli_get(&args, "keep-versions"), *older = cli_get(&args, "older-than");
+    if (keep && !cli_parse_i64(keep, 1, INT64_MAX, &vo.keep_versions))
+        return cli_usage_error(&vacuum_spec, "--keep-versions needs an integer >= 1");
+    if (older && !cli_parse_duration_us(older, &vo.older_than_us))
+        return cli_usage_error(&vacuum_spec, "--older-than needs a duration like 30d, 12h, 90m");
+    if (!keep && !older)
+        return cli_usage_error(&vacuum_spec, "give --keep-versions or --older-than");
+    vo.dry_run = cli_get(&args, "dry-run") != NULL;
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_lake_vacuum_result vr;
+    if (dl_lake_vacuum(lake, args.num_args ? args.args[0] : NULL, &vo, &vr, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    dl_lake_close(lake);
+    cli_buf b = {0};
+    if (cli_get(&args, "json"))
+        cli_buf_printf(&b,
+                       "{\"files_removed\":%" PRId64 ",\"bytes_freed\":%" PRId64
+                       ",\"versions_vacuumed\":%" PRId64 ",\"dry_run\":%s}\n",
+                       vr.files_removed, vr.bytes_freed, vr.versions_vacuumed,
+                       vo.dry_run ? "true" : "false");
+    else
+        cli_buf_printf(
+            &b, "%s%" PRId64 " archived files (%" PRId64 " bytes), %" PRId64 " versions vacuumed\n",
+            vo.dry_run ? "would remove " : "removed ", vr.files_removed, vr.bytes_freed,
+            vr.versions_vacuumed);
+    return print_buf(&b, 0);
+}
+
+/* ---- read ---- */
+
+static const cli_option read_options[] = {
+    ROOT_OPTION,
+    {"from", "TIME", "first ts (epoch ms or ISO-8601, inclusive)"},
+    {"to", "TIME", "end ts (exclusive)"},
+    {"as-of-version", "N", "read the dataset as version N was"},
+    {"as-of", "TIME", "read the dataset as it was at TIME"},
+    {"format", "FMT", "table, csv (default) or jsonl"},
+    {"limit", "N", "print at most N rows"}};
+static const cli_spec read_spec = {
+    "read",
+    "DATASET [--from T] [--to T] [--as-of-version N | --as-of T] [--format F] [--limit N]",
+    "Print the rows of a dataset with the uniform view: the union of all columns\n"
+    "(missing values null), sorted by ts.  With --as-of-version/--as-of, exactly what\n"
+    "was visible then (superseded files are read from .dl/versions/).\n",
+    read_options,
+    7,
+    1,
+    1};
+
+int cli_cmd_read(int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(&read_spec, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    int64_t from = INT64_MIN, to = INT64_MAX, version = 0, limit = -1, at = 0;
+    const char *v;
+    if ((v = cli_get(&args, "from")) && !cli_parse_time_us(v, &from))
+        return cli_usage_error(&read_spec, "--from: not a time: %s", v);
+    if ((v = cli_get(&args, "to")) && !cli_parse_time_us(v, &to))
+        return cli_usage_error(&read_spec, "--to: not a time: %s", v);
+    if ((v = cli_get(&args, "as-of-version")) && !cli_parse_i64(v, 1, INT64_MAX, &version))
+        return cli_usage_error(&read_spec, "--as-of-version needs an integer >= 1");
+    if ((v = cli_get(&args, "limit")) && !cli_parse_i64(v, 0, INT64_MAX, &limit))
+        return cli_usage_error(&read_spec, "--limit needs an integer >= 0");
+    const char *as_of = cli_get(&args, "as-of");
+    if (as_of && !cli_parse_time_us(as_of, &at))
+        return cli_usage_error(&read_spec, "--as-of: not a time: %s", as_of);
+    cli_format fmt = CLI_FORMAT_CSV;
+    if ((v = cli_get(&args, "format")) && !cli_format_parse(v, &fmt))
+        return cli_usage_error(&read_spec, "--format must be table, csv or jsonl");
+    dl_lake *lake = cli_lake_open(&args);
+    if (!lake) return CLI_EXIT_ERROR;
+    dl_error err;
+    dl_table t;
+    if ((as_of && dl_lake_version_at(lake, args.args[0], at, &version, &err) != DL_OK) ||
+        dl_lake_read(lake, args.args[0], from, to, version, &t, &err) != DL_OK) {
+        dl_lake_close(lake);
+        return cli_fail(&err);
+    }
+    dl_lake_close(lake);
+    cli_row_writer *w = cli_row_writer_new(fmt, t.schema.fields, t.schema.num_fields, stdout);
+    int64_t n = limit >= 0 && limit < t.num_rows ? limit : t.num_rows;
+    cli_row_writer_rows(w, t.columns, 0, n);
+    cli_row_writer_finish(w);
+    dl_table_free(&t);
+    return cli_finish_stdout(0);
+}

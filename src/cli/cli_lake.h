@@ -1,0 +1,32 @@
+/*
+** cli_lake.h -- the lake commands of `dl` (cli_lake.c, cli_ingest.c) and
+** the helpers they share: lake root resolution, time and duration parsing.
+*/
+#ifndef DL_CLI_LAKE_H
+#define DL_CLI_LAKE_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+int cli_cmd_init(int argc, char **argv);
+int cli_cmd_ls(int argc, char **argv);
+int cli_cmd_info(int argc, char **argv);
+int cli_cmd_verify(int argc, char **argv);
+int cli_cmd_gaps(int argc, char **argv);
+int cli_cmd_history(int argc, char **argv);
+int cli_cmd_vacuum(int argc, char **argv);
+int cli_cmd_read(int argc, char **argv);
+int cli_cmd_ingest(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
+
+/* --root DIR, else $DL_ROOT, else ./lake. */
+const char *cli_lake_root_dir(const cli_args *args);
+/* Opens the lake at the resolved root (printing the error); NULL on failure. */
+dl_lake *cli_lake_open(const cli_args *args);
+/* Epoch ms integer or ISO-8601 "2024-01-05[T12:00[:00[.fff]]][Z]" -> us. */
+bool cli_parse_time_us(const char *text, int64_t *out);
+/* "90s", "15m", "12h", "30d", "2w" -> us. */
+bool cli_parse_duration_us(const char *text, int64_t *out);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+** dl_fsio.c -- file-system primitives of the lake's write protocol (see
+** dl_fsio.h).  Every error names the path and the errno text.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/dl_internal.h"
+#include "lake/dl_fsio.h"
+
+int dl_fs_mkdirs(const char *path, dl_error *err) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return dl_error_set(err, DL_EINVAL, "path too long: %s", path);
+    memcpy(buf, path, n + 1);
+    /* Fast path: the directory usually exists already. */
+    struct stat st;
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return DL_OK;
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char saved = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return dl_error_set(err, DL_EIO, "cannot create directory %s: %s", buf,
+                                strerror(errno));
+        buf[i] = saved;
+    }
+    return DL_OK;
+}
+
+int dl_fs_mkdirs_parent(const char *file_path, dl_error *err) {
+    char buf[4096];
+    size_t n = strlen(file_path);
+    if (n >= sizeof buf) return dl_error_set(err, DL_EINVAL, "path too long: %s", file_path);
+    memcpy(buf, file_path, n + 1);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf) return DL_OK;
+    *slash = 0;
+    return dl_fs_mkdirs(buf, err);
+}
+
+int dl_fs_fsync_path(const char *path, dl_error *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dl_error_set(err, DL_EIO, "cannot open %s to fsync: %s", path, strerror(errno));
+    int rc = DL_OK;
+    if (fsync(fd) != 0) rc = dl_error_set(err, DL_EIO, "fsync %s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+int dl_fs_syncfs(int fd, dl_error *err) {
+    if (syncfs(fd) != 0) {
+        if (errno == ENOSYS) {
+            sync();
+            return DL_OK;
+        }
+        return dl_error_set(err, DL_EIO, "syncfs: %s", strerror(errno));
+    }
+    return DL_OK;
+}
+
+int dl_fs_lock(const char *path, bool wait, int *fd_out, dl_error *err) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return dl_error_set(err, DL_EIO, "cannot open lock file %s: %s", path, strerror(errno));
+    for (;;) {
+        if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0) break;
+        if (errno == EINTR) continue;
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return dl_error_set(err, DL_ECONFLICT, "%s is locked by another process", path);
+        return dl_error_set(err, DL_EIO, "flock %s: %s", path, strerror(e));
+    }
+    *fd_out = fd;
+    return DL_OK;
+}
+
+int dl_fs_remove_tree(const char *path, dl_error *err) {
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) return DL_OK;
+        return dl_error_set(err, DL_EIO, "stat %s: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) return dl_error_set(err, DL_EIO, "opendir %s: %s", path, strerror(errno));
+        struct dirent *e;
+        int rc = DL_OK;
+        while (rc == DL_OK && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            char child[4096];
+            int n = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            if (n < 0 || (size_t)n >= sizeof child)
+                rc = dl_error_set(err, DL_EINVAL, "path too long under %s", path);
+            else
+                rc = dl_fs_remove_tree(child, err);
+        }
+        closedir(d);
+        if (rc != DL_OK) return rc;
+        if (rmdir(path) != 0 && errno != ENOENT)
+            return dl_error_set(err, DL_EIO, "rmdir %s: %s", path, strerror(errno));
+        return DL_OK;
+    }
+    if (unlink(path) != 0 && errno != ENOENT)
+        return dl_error_set(err, DL_EIO, "unlink %s: %s", path, strerror(errno));
+    return DL_OK;
+}
+
+bool dl_fs_exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int64_t dl_fs_size(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    return (int64_t)st.st_size;
+}
+
+void dl_fault_point(const char *step) {
+    static long fault_at = -1, calls = 0;
+    static int trace = -1;
+    if (fault_at < 0) {
+        const char *s = getenv("DL_FAULT_AT");
+        fault_at = s ? strtol(s, NULL, 10) : 0;
+        const char *t = getenv("DL_FAULT_TRACE");
+        trace = t && t[0] == '1';
+    }
+    calls++;
+    if (trace) fprintf(stderr, "dl-fault-step %ld %s\n", calls, step);
+    if (fault_at > 0 && calls == fault_at) {
+        fprintf(stderr, "dl: DL_FAULT_AT=%ld: killing myself at step \"%s\"\n", fault_at, step);
+        kill(getpid(), SIGKILL);
+    }
+}

@@ -1,0 +1,74 @@
+/*
+** dl_lake_internal.h -- the lake handle and helpers shared by the files of
+** src/lake (catalog access, schema JSON, table merging).  Not public.
+*/
+#ifndef DL_LAKE_INTERNAL_H
+#define DL_LAKE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datalake.h"
+#include "util/dl_buf.h"
+
+struct dl_lake {
+    char *root;  /* owned, no trailing slash */
+    int root_fd; /* O_RDONLY on the root: syncfs target */
+    sqlite3 *db; /* the catalog */
+    bool read_only;
+};
+
+/* ---- catalog (dl_catalog.c) ---- */
+
+/* Opens (creating when `create`) {root}/.dl/catalog.db and its tables. */
+int dl_cat_open(const char *root, bool create, bool read_only, sqlite3 **out, dl_error *err);
+int dl_cat_exec(sqlite3 *db, const char *sql, dl_error *err);
+int dl_cat_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dl_error *err);
+/* Maps a failed sqlite call to DL_EIO with the catalog's message. */
+int dl_cat_fail(sqlite3 *db, const char *what, dl_error *err);
+/* Steps a statement that returns no rows (DL_OK on SQLITE_DONE). */
+int dl_cat_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, dl_error *err);
+/* Dataset id by canonical name: DL_ENOTFOUND when absent. */
+int dl_cat_dataset_id(sqlite3 *db, const char *name, int64_t *id, int64_t *current_version,
+                      dl_error *err);
+int64_t dl_now_us(void);
+
+/* Schema <-> JSON text: [{"name":"ts","type":"TIMESTAMP","unit":"us","nullable":false},..] */
+int dl_schema_to_json(const dl_schema *schema, dl_buf *out, dl_error *err);
+int dl_schema_from_json(const char *json, dl_schema *out, dl_error *err);
+
+/* ---- tables (dl_lake_table.c) ---- */
+
+/* Merges `incoming` into the union schema *acc (in place): new columns are
+** appended, lossless widenings applied, lossy changes refused naming the
+** column and both types.  `what` names the data for the message. */
+int dl_schema_union(dl_schema *acc, const dl_schema *incoming, const char *what, dl_error *err);
+/* A copy of `in` laid out as `target` (same field order): columns missing in
+** `in` become all-null, narrower types are widened.  *out is initialised. */
+int dl_table_conform(const dl_table *in, const dl_schema *target, dl_table *out, dl_error *err);
+/* Index of the secondary dedupe key column (trade_id, agg_trade_id or id,
+** integer typed) or -1: ticks share timestamps, their ids tell them apart. */
+int dl_table_key_column(const dl_schema *schema);
+/* Merges `old_rows` and `new_rows` (both laid out as the same schema) into
+** *out: sorted by (ts, key), one row per key, rows of new_rows win (and
+** within one table the later row wins).  *out is initialised. */
+int dl_table_merge_upsert(const dl_table *old_rows, const dl_table *new_rows, dl_table *out,
+                          dl_error *err);
+
+#endif
+
+/* ---- recovery (dl_lake.c) ---- */
+
+/* Rolls back the unfinished commits of dead writers.  With `dataset` set
+** the caller already holds that dataset's lock; with NULL every dataset
+** whose lock can be taken without waiting is recovered.  Adds the number of
+** operations undone to *undone (may be NULL). */
+int dl_lake_recover(dl_lake *lake, const char *dataset, int64_t *undone, dl_error *err);
+/* Removes the staging directories of dead writers below .dl/tmp. */
+int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err);
+/* root + "/" + rel into buf. */
+int dl_lake_abs_path(const dl_lake *lake, const char *rel, char *buf, size_t size, dl_error *err);
+/* Recomputes the stored gaps of dataset_id from its live files (inside the
+** caller's catalog transaction). */
+int dl_lake_refresh_gaps(dl_lake *lake, int64_t dataset_id, int64_t period_us, dl_error *err);

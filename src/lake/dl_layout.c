@@ -1,0 +1,197 @@
+/*
+** dl_layout.c -- dataset names and the lake's on-disk layout.
+**
+** A dataset name becomes five directory levels, so every component is
+** normalised (exchange, market and symbol upper-cased; the symbol's '/' and
+** ':' separators become '-') and then validated against a small safe
+** alphabet.  Anything that could escape the root or confuse a shell or a
+** glob ("..", separators, NUL, control characters, leading dots) is refused
+** with a message naming the component and the offending byte.
+*/
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/dl_internal.h"
+#include "lake/dl_layout.h"
+
+static const char *const dataset_types[] = {"raw", "ticks", "agg", "features"};
+
+typedef enum component_case { CASE_UPPER, CASE_LOWER, CASE_KEEP } component_case;
+
+/* Normalises one component into out[DL_LAKE_COMPONENT_MAX + 1]. */
+static int normalise_component(const char *what, const char *in, component_case cs,
+                               bool map_separators, char *out, dl_error *err) {
+    if (!in || !in[0]) return dl_error_set(err, DL_EINVAL, "%s is empty", what);
+    size_t n = strlen(in);
+    if (n > DL_LAKE_COMPONENT_MAX)
+        return dl_error_set(err, DL_EINVAL, "%s is %zu bytes long; the limit is %d", what, n,
+                            DL_LAKE_COMPONENT_MAX);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (map_separators && (c == '/' || c == ':')) c = '-';
+        if (c < 0x20 || c == 0x7f)
+            return dl_error_set(err, DL_EINVAL,
+                                "%s \"%s\" holds control character 0x%02x at byte %zu", what, in, c,
+                                i);
+        if (c == '/' || c == '\\')
+            return dl_error_set(err, DL_EINVAL,
+                                "%s \"%s\" holds a path separator '%c' at byte %zu; a component "
+                                "cannot contain one",
+                                what, in, c, i);
+        if (!(isalnum(c) || c == '-' || c == '_' || c == '.' || c == '+'))
+            return dl_error_set(err, DL_EINVAL,
+                                "%s \"%s\" holds '%c' at byte %zu; allowed are letters, digits "
+                                "and - _ . +",
+                                what, in, c, i);
+        if (cs == CASE_UPPER) c = (unsigned char)toupper(c);
+        if (cs == CASE_LOWER) c = (unsigned char)tolower(c);
+        out[i] = (char)c;
+    }
+    out[n] = 0;
+    if (out[0] == '.')
+        return dl_error_set(err, DL_EINVAL,
+                            "%s \"%s\" starts with '.'; hidden names and \"..\" "
+                            "are refused",
+                            what, in);
+    return DL_OK;
+}
+
+int dl_dataset_id_make(const char *exchange, const char *market, const char *symbol,
+                       const char *type, const char *period, dl_dataset_id *out, dl_error *err) {
+    int rc = DL_OK;
+    dl_dataset_id id;
+    DL_TRY(normalise_component("exchange", exchange, CASE_UPPER, false, id.exchange, err));
+    DL_TRY(normalise_component("market", market, CASE_UPPER, false, id.market, err));
+    DL_TRY(normalise_component("symbol", symbol, CASE_UPPER, true, id.symbol, err));
+    DL_TRY(normalise_component("type", type, CASE_LOWER, false, id.type, err));
+    DL_TRY(normalise_component("period", period, CASE_KEEP, false, id.period, err));
+    bool known = false;
+    for (size_t i = 0; i < sizeof dataset_types / sizeof dataset_types[0]; i++)
+        if (strcmp(id.type, dataset_types[i]) == 0) known = true;
+    if (!known)
+        DL_FAIL(err, DL_EINVAL, "type \"%s\" is not one of raw, ticks, agg, features", type);
+    *out = id;
+cleanup:
+    return rc;
+}
+
+int dl_dataset_parse(const char *name, dl_dataset_id *out, dl_error *err) {
+    if (!name) return dl_error_set(err, DL_EINVAL, "dataset name is missing");
+    char parts[5][DL_LAKE_COMPONENT_MAX + 2];
+    int n = 0;
+    const char *p = name;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 5)
+            return dl_error_set(
+                err, DL_EINVAL,
+                "dataset \"%s\" has more than 5 components; expected "
+                "EXCHANGE/MARKET/SYMBOL/TYPE/PERIOD (e.g. BINANCE/SPOT/BTCUSDT/raw/1m)",
+                name);
+        if (len > DL_LAKE_COMPONENT_MAX) len = DL_LAKE_COMPONENT_MAX + 1; /* reported as overlong */
+        memcpy(parts[n], p, len);
+        parts[n][len] = 0;
+        n++;
+        if (!slash) break;
+        p = slash + 1;
+    }
+    if (n != 5)
+        return dl_error_set(err, DL_EINVAL,
+                            "dataset \"%s\" has %d component%s; expected "
+                            "EXCHANGE/MARKET/SYMBOL/TYPE/PERIOD (e.g. BINANCE/SPOT/BTCUSDT/raw/1m)",
+                            name, n, n == 1 ? "" : "s");
+    return dl_dataset_id_make(parts[0], parts[1], parts[2], parts[3], parts[4], out, err);
+}
+
+void dl_dataset_format(const dl_dataset_id *id, char *buf, size_t size) {
+    snprintf(buf, size, "%s/%s/%s/%s/%s", id->exchange, id->market, id->symbol, id->type,
+             id->period);
+}
+
+int64_t dl_dataset_period_us(const char *period) {
+    if (!period || !isdigit((unsigned char)period[0])) return 0;
+    int64_t n = 0;
+    const char *p = period;
+    while (isdigit((unsigned char)*p)) {
+        n = n * 10 + (*p - '0');
+        if (n > 100000) return 0;
+        p++;
+    }
+    if (n <= 0 || p[0] == 0 || p[1] != 0) return 0;
+    int64_t unit;
+    switch (*p) {
+    case 's':
+        unit = INT64_C(1000000);
+        break;
+    case 'm':
+        unit = INT64_C(60000000);
+        break; /* minutes; 'M' (months) is not fixed */
+    case 'h':
+        unit = INT64_C(3600000000);
+        break;
+    case 'd':
+        unit = DL_US_PER_DAY;
+        break;
+    case 'w':
+        unit = 7 * DL_US_PER_DAY;
+        break;
+    default:
+        return 0;
+    }
+    return n * unit;
+}
+
+/* Howard Hinnant's days_from_civil / civil_from_days. */
+int32_t dl_days_from_civil(int year, int month, int mday) {
+    int y = year - (month <= 2);
+    int era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (unsigned)((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + mday - 1);
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+void dl_civil_from_days(int32_t day, int *year, int *month, int *mday) {
+    int64_t z = (int64_t)day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int)(y + (m <= 2));
+    *month = (int)m;
+    *mday = (int)d;
+}
+
+static int checked_snprintf(size_t size, int n) {
+    return (n < 0 || (size_t)n >= size) ? DL_EINVAL : DL_OK;
+}
+
+int dl_layout_day_path(const char *dataset, int32_t day, char *buf, size_t size) {
+    int y, m, d;
+    dl_civil_from_days(day, &y, &m, &d);
+    return checked_snprintf(
+        size, snprintf(buf, size, "%s/%04d/%02d/%02d/data.parquet", dataset, y, m, d));
+}
+
+int dl_layout_archive_path(const char *dataset, int32_t day, int64_t version, char *buf,
+                           size_t size) {
+    int y, m, d;
+    dl_civil_from_days(day, &y, &m, &d);
+    return checked_snprintf(size,
+                            snprintf(buf, size, ".dl/versions/%s/%04d/%02d/%02d/v%lld.parquet",
+                                     dataset, y, m, d, (long long)version));
+}
+
+int dl_layout_lock_name(const char *dataset, char *buf, size_t size) {
+    int n = snprintf(buf, size, ".dl/locks/%s.lock", dataset);
+    if (checked_snprintf(size, n) != DL_OK) return DL_EINVAL;
+    for (char *p = buf + strlen(".dl/locks/"); *p; p++)
+        if (*p == '/') *p = '~';
+    return DL_OK;
+}
