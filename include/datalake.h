@@ -357,6 +357,10 @@ int dl_format_float(float v, char *buf, size_t size);
 /* ISO-8601 UTC at the unit's precision: "2024-01-05T00:00:00.123Z". */
 int dl_format_timestamp(int64_t v, dl_time_unit unit, char *buf, size_t size);
 int dl_format_date(int32_t days, char *buf, size_t size); /* "2024-01-05" */
+/* Parses a user-supplied time into epoch microseconds (UTC): "2024-01-05",
+** "2024-01-05T10:30:00.25Z", "2024-01-05 10:30:00+02:00" (no offset = UTC)
+** or an integer = epoch milliseconds. */
+int dl_parse_time_us(const char *text, int64_t *out, dl_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Hashing                                                              */

@@ -40,6 +40,11 @@ typedef struct cli_command {
 int cli_cmd_schema(int argc, char **argv);
 int cli_cmd_cat(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
+int cli_cmd_query(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
+
+/* The lake root: the --root value if given, else $DL_ROOT, else "./lake". */
+const char *cli_lake_root(const char *option);
 
 /* ---- option parsing ---- */
 
