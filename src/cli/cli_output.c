@@ -57,10 +57,15 @@ static void flush_text(cli_row_writer *w) {
 
 /* ---- csv ---- */
 
-static void append_csv_field(cli_buf *b, const char *s, size_t len, bool quote_empty) {
-    bool quote = len == 0 ? quote_empty
-                          : memchr(s, ',', len) || memchr(s, '"', len) || memchr(s, '\n', len) ||
-                                memchr(s, '\r', len);
+/* Appends one field; only text fields can need quotes (numbers, dates and
+** base64 never hold , " CR or LF), so only they are scanned. */
+static void append_csv_field(cli_buf *b, const char *s, size_t len, bool is_text) {
+    bool quote = false;
+    if (is_text) {
+        quote = len == 0; /* "" is an empty string; an empty field is null */
+        for (size_t i = 0; i < len && !quote; i++)
+            quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    }
     if (!quote) {
         cli_buf_put(b, s, len);
         return;

@@ -115,10 +115,47 @@ static int layout_from_sci(const char *sci, char *out) {
 ** Subnormals carry fewer significant bits, the guarantee does not hold for
 ** them, and they start the search at one digit.
 */
+/*
+** Fast path for the common case of market data: values that are exactly
+** the double nearest to a decimal m / 10^k with |m| < 2^53 (prices, sizes,
+** integers).  Both m and 10^k (k <= 22) are exact doubles, so m / 10^k is
+** the correctly rounded quotient, i.e. what strtod returns for the decimal
+** text; if it equals v the text round-trips.  The smallest such k gives the
+** fewest fraction digits and hence the shortest text, and llround picks
+** the nearest k-digit decimal, as JavaScript does.  Returns the length laid
+** out into out, or 0 when v is not such a decimal (the caller then falls
+** back to printf/strtod).  tests/unit/test_format.c checks it against the
+** exhaustive search on millions of values.
+*/
+static int format_short_decimal(double v, char *out) {
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const double limit = 9007199254740992.0; /* 2^53 */
+    for (int k = 0; k < (int)(sizeof pow10 / sizeof pow10[0]); k++) {
+        double scaled = v * pow10[k];
+        if (!(fabs(scaled) < limit)) return 0;
+        long long m = llround(scaled);
+        if (m == 0 || (double)m / pow10[k] != v) continue;
+        uint64_t magnitude = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+        char digits[24];
+        int n = 0;
+        char reversed[24];
+        for (; magnitude; magnitude /= 10) reversed[n++] = (char)('0' + magnitude % 10);
+        for (int i = 0; i < n; i++) digits[i] = reversed[n - 1 - i];
+        int point = n - k; /* the decimal point sits k digits from the right */
+        while (n > 1 && digits[n - 1] == '0') n--;
+        return layout_js(m < 0, digits, n, point, out);
+    }
+    return 0;
+}
+
 int dl_format_double(double v, char *buf, size_t size) {
     if (!isfinite(v)) return format_non_finite(v, buf, size);
     if (v == 0) return signbit(v) ? copy_out("-0", 2, buf, size) : copy_out("0", 1, buf, size);
     char sci[40], out[48];
+    int fast = format_short_decimal(v, out);
+    if (fast > 0) return copy_out(out, (size_t)fast, buf, size);
     for (int precision = fabs(v) < DBL_MIN ? 1 : DBL_DIG; precision <= 17; precision++) {
         snprintf(sci, sizeof sci, "%.*e", precision - 1, v);
         if (precision == 17 || strtod(sci, NULL) == v) break;
@@ -163,14 +200,36 @@ static void civil_from_days(int64_t z, int64_t *year, int *month, int *day) {
     *year = yoe + era * 400 + (*month <= 2);
 }
 
-/* Writes "YYYY-MM-DD" (or the expanded-year form) into out; returns length. */
+/* Writes v as exactly `width` decimal digits (v >= 0, fits) at out. */
+static char *put_digits(char *out, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return out + width;
+}
+
+/* Writes "YYYY-MM-DD" (or the expanded-year form) into out; returns length.
+** Hand-rolled rather than sprintf: `dl cat` formats millions of these. */
 static int write_civil_date(int64_t days, char *out) {
     int64_t year;
     int month, day;
     civil_from_days(days, &year, &month, &day);
-    if (year >= 0 && year <= 9999) return sprintf(out, "%04d-%02d-%02d", (int)year, month, day);
-    return sprintf(out, "%c%06lld-%02d-%02d", year < 0 ? '-' : '+',
-                   (long long)(year < 0 ? -year : year), month, day);
+    char *p = out;
+    if (year >= 0 && year <= 9999) {
+        p = put_digits(p, year, 4);
+    } else {
+        uint64_t magnitude = year < 0 ? (uint64_t)0 - (uint64_t)year : (uint64_t)year;
+        int width = 6;
+        for (uint64_t v = magnitude / 1000000; v; v /= 10) width++;
+        *p++ = year < 0 ? '-' : '+';
+        p = put_digits(p, (int64_t)magnitude, width);
+    }
+    *p++ = '-';
+    p = put_digits(p, month, 2);
+    *p++ = '-';
+    p = put_digits(p, day, 2);
+    return (int)(p - out);
 }
 
 int dl_format_date(int32_t days, char *buf, size_t size) {
@@ -187,10 +246,15 @@ int dl_format_timestamp(int64_t v, dl_time_unit unit, char *buf, size_t size) {
     int64_t seconds = floor_div(v, per_second[u], &fraction);
     int64_t days = floor_div(seconds, 86400, &second_of_day);
     char out[64];
-    int len = write_civil_date(days, out);
-    len += sprintf(out + len, "T%02d:%02d:%02d.%0*lld", (int)(second_of_day / 3600),
-                   (int)(second_of_day / 60 % 60), (int)(second_of_day % 60), fraction_digits[u],
-                   (long long)fraction);
-    out[len++] = 'Z';
-    return copy_out(out, (size_t)len, buf, size);
+    char *p = out + write_civil_date(days, out);
+    *p++ = 'T';
+    p = put_digits(p, second_of_day / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, second_of_day / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, second_of_day % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, fraction, fraction_digits[u]);
+    *p++ = 'Z';
+    return copy_out(out, (size_t)(p - out), buf, size);
 }

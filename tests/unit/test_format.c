@@ -122,6 +122,74 @@ DL_TEST(format_double_round_trips) {
     CHECK_EQ_INT(failures, 0);
 }
 
+/* The brief's reference algorithm: the first precision 1..17 whose %e text
+** reads back to v; returns its mantissa digits without trailing zeros. */
+static void reference_digits(double v, char *digits) {
+    char sci[40];
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(sci, sizeof sci, "%.*e", precision - 1, v);
+        if (strtod(sci, NULL) == v) break;
+    }
+    int n = 0;
+    for (const char *c = sci; *c && *c != 'e'; c++)
+        if (*c >= '0' && *c <= '9') digits[n++] = *c;
+    while (n > 1 && digits[n - 1] == '0') n--;
+    digits[n] = '\0';
+}
+
+/* Mantissa digits of dl_format_double's text, without leading/trailing zeros. */
+static void formatted_digits(const char *text, char *digits) {
+    int n = 0;
+    for (const char *c = text; *c && *c != 'e'; c++)
+        if ((*c >= '1' && *c <= '9') || (*c == '0' && n > 0)) digits[n++] = *c;
+    while (n > 1 && digits[n - 1] == '0') n--;
+    if (n == 0) digits[n++] = '0';
+    digits[n] = '\0';
+}
+
+DL_TEST(format_double_matches_exhaustive_search) {
+    /* the decimal fast path and the printf path must both give exactly the
+       digits of the exhaustive search, on price-like and arbitrary values */
+    uint64_t state = 12345;
+    int failures = 0;
+    for (int i = 0; i < 120000 && failures < 5; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        double v;
+        switch (i % 6) {
+        case 0:
+            v = (double)(int64_t)(state % 100000000) / 100.0;
+            break; /* cents */
+        case 1:
+            v = (double)(int64_t)(state % 1000000000) / 1e8;
+            break; /* satoshis */
+        case 2:
+            v = (double)(int64_t)(state >> 11) * 0x1p-53 * 1e6;
+            break; /* uniform */
+        case 3:
+            v = (double)(int64_t)(state >> 8) - (double)(1ll << 55);
+            break; /* big ints */
+        case 4:
+            v = (double)(int64_t)(state % 100000) * 1e-12;
+            break; /* tiny */
+        default:
+            memcpy(&v, &state, sizeof v);
+            break; /* any bits */
+        }
+        if (!isfinite(v) || v == 0) continue;
+        char text[64], want[32], got[32];
+        dl_format_double(v, text, sizeof text);
+        reference_digits(v, want);
+        formatted_digits(text, got);
+        if (strtod(text, NULL) != v || strcmp(want, got) != 0) {
+            failures++;
+            fprintf(stderr, "  %.17g: printed %s, exhaustive search digits %s\n", v, text, want);
+        }
+    }
+    CHECK_EQ_INT(failures, 0);
+}
+
 DL_TEST(format_float_shortest) {
     CHECK_EQ_STR(fmt_float(0.1f), "0.1");
     CHECK_EQ_STR(fmt_float(1.5f), "1.5");
