@@ -17,7 +17,7 @@
 #include "cli.h"
 
 #define DEMO_DEFAULT_ROWS 1000
-#define DEMO_MAX_ROWS     100000000
+#define DEMO_MAX_ROWS     10000000 /* about 1 GB in memory */
 #define DEMO_SHOWN_ROWS   10
 
 static const cli_option demo_options[] = {

@@ -79,7 +79,7 @@ static void grid_print(text_grid *g, FILE *out) {
         size_t start = i ? g->ends[i - 1] : 0, len = g->ends[i] - start;
         int pad = widths[c] - utf8_width(g->text.data + start, len);
         bool right = (g->right_aligned >> c) & 1, last = c == nc - 1;
-        fputs(c == 0 ? "  " : "  ", out);
+        fputs("  ", out); /* indent, then the gap between columns */
         if (right) fprintf(out, "%*s", pad, "");
         fwrite(g->text.data + start, 1, len, out);
         if (!right && !last) fprintf(out, "%*s", pad, "");
