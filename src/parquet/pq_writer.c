@@ -261,7 +261,7 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n) {
         n -= 8;
     }
     uint64_t tail = 0;
-    memcpy(&tail, p, n);
+    if (n) memcpy(&tail, p, n);
     return hash64(h ^ tail ^ ((uint64_t)n << 56));
 }
 
