@@ -99,13 +99,14 @@ static int32_t i32_value(col_id c, int64_t row) {
 }
 
 static double f64_value(int64_t row) {
-    static const double specials[] = {-0.0, 1e-300, 5e-324, NAN, INFINITY, -INFINITY, 0.1};
+    /* row 3 is null: keep NaN elsewhere */
+    static const double specials[] = {-0.0, 1e-300, NAN, 5e-324, INFINITY, -INFINITY, 0.1};
     if (row < 7) return specials[row];
     return (double)(int64_t)(mix((uint64_t)row * 5) >> 30) / 128.0;
 }
 
 static float f32_value(int64_t row) {
-    static const float specials[] = {-0.0f, 1e-45f, 3.4e38f, (float)NAN, (float)-INFINITY};
+    static const float specials[] = {-0.0f, 1e-45f, (float)NAN, 3.4e38f, (float)-INFINITY};
     if (row < 5) return specials[row];
     return (float)(int32_t)(mix((uint64_t)row * 11) >> 40) / 64.0f;
 }
