@@ -855,7 +855,9 @@ int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out, struct Ar
 typedef int (*dl_write_fn)(void *ctx, const void *data, size_t len); /* 0 = ok */
 typedef struct dl_ipc_writer dl_ipc_writer;
 /* Writes the Schema message. Timestamps keep their unit with timezone
-** "UTC" (utc fields) or none; strings are Utf8 (LargeUtf8 when needed). */
+** "UTC" (utc fields) or none; strings are Utf8 (int32 offsets): a batch
+** whose string column exceeds 2 GiB is split into several record batches
+** (a single value over 2 GiB is DL_EUNSUPPORTED). */
 int dl_ipc_writer_open(const dl_schema *schema, dl_write_fn write, void *ctx, dl_ipc_writer **out,
                        dl_error *err);
 /* Writes one RecordBatch message (uncompressed body). */
