@@ -41,10 +41,9 @@ int cli_cmd_schema(int argc, char **argv);
 int cli_cmd_cat(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
 int cli_cmd_query(int argc, char **argv);
-int cli_cmd_bench(int argc, char **argv);
 
-/* The lake root: the --root value if given, else $DL_ROOT, else "./lake". */
-const char *cli_lake_root(const char *option);
+/* Monotonic clock in seconds (for timings and progress rates). */
+double cli_now_seconds(void);
 
 /* ---- option parsing ---- */
 

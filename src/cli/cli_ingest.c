@@ -20,15 +20,9 @@ typedef struct progress_bar {
     double last;
 } progress_bar;
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void show_progress(void *ctx, uint64_t done, uint64_t total) {
     progress_bar *p = ctx;
-    double t = now_seconds();
+    double t = cli_now_seconds();
     if (done < total && t - p->last < 0.1) return;
     p->last = t;
     int pct = total ? (int)(done * 100 / total) : 0, width = 40, fill = pct * width / 100;
@@ -228,13 +222,13 @@ int cli_cmd_ingest(int argc, char **argv) {
     }
     dl_error err;
     dl_ingest_result res;
-    double t0 = now_seconds();
+    double t0 = cli_now_seconds();
     if (dl_lake_ingest(lake, &req, &res, &err) != DL_OK) {
         code = cli_fail(&err);
         fprintf(stderr, "dl: nothing was written\n");
         goto done;
     }
-    double secs = now_seconds() - t0;
+    double secs = cli_now_seconds() - t0;
     if (res.rows_skipped)
         fprintf(stderr, "dl: skipped %" PRId64 " malformed rows; first: %s\n", res.rows_skipped,
                 res.first_skip_reason);
@@ -258,171 +252,5 @@ done:
     free(columns_spec);
     free(opt_argv);
     free(files);
-    return code;
-}
-
-/* ---- dl bench --case ingest_klines|ingest_trades ---- */
-
-static const cli_option bench_options[] = {
-    {"case", "NAME", "ingest_klines or ingest_trades"},
-    {"data", "DIR", "generated data (gen.mjs --out DIR)"},
-    {"threads", "N", "threads (default 2)"},
-    {"work", "DIR", "where the lake is written (default DATA/work-dl; wiped first)"},
-    {"durable", NULL, "syncfs before publishing, as `dl ingest` does (the peers do not sync)"},
-};
-static const cli_spec bench_spec = {
-    "bench",
-    "--case ingest_klines|ingest_trades --data DIR [--threads N] [--work DIR]",
-    "Run a case of the shared benchmark harness (bench/README.md): ingest every\n"
-    "DATA/klines/*.csv (or trades) into a fresh lake, then read the lake back and\n"
-    "print the harness's one JSON line (seconds = the ingest).\n",
-    bench_options,
-    5,
-    0,
-    0};
-
-/* Rounds to 6 significant digits, as the harness does. */
-static void put_r6(cli_buf *b, const char *key, double v) {
-    char tmp[64], out[64];
-    snprintf(tmp, sizeof tmp, "%.6g", v);
-    dl_format_double(strtod(tmp, NULL), out, sizeof out);
-    cli_buf_printf(b, ",\"%s\":%s", key, out);
-}
-
-static double column_sum(const dl_table *t, const char *name) {
-    int c = dl_schema_find(&t->schema, name);
-    if (c < 0) return 0;
-    double s = 0;
-    const dl_column *col = &t->columns[c];
-    for (int64_t i = 0; i < col->length; i++) {
-        if (!dl_column_is_valid(col, i)) continue;
-        s += col->type == DL_TYPE_INT64 ? (double)((const int64_t *)col->values)[i]
-                                        : ((const double *)col->values)[i];
-    }
-    return s;
-}
-
-static int64_t column_isum(const dl_table *t, const char *name) {
-    int c = dl_schema_find(&t->schema, name);
-    int64_t s = 0;
-    if (c < 0) return 0;
-    const dl_column *col = &t->columns[c];
-    for (int64_t i = 0; i < col->length; i++)
-        if (dl_column_is_valid(col, i))
-            s += col->type == DL_TYPE_BOOL ? ((const uint8_t *)col->values)[i]
-                                           : ((const int64_t *)col->values)[i];
-    return s;
-}
-
-int cli_cmd_bench(int argc, char **argv) {
-    cli_args args;
-    int rc = cli_parse(&bench_spec, argc, argv, &args);
-    if (rc != CLI_CONTINUE) return rc;
-    const char *cs = cli_get(&args, "case"), *data = cli_get(&args, "data");
-    if (!cs || !data) return cli_usage_error(&bench_spec, "--case and --data are required");
-    bool klines = strcmp(cs, "ingest_klines") == 0;
-    if (!klines && strcmp(cs, "ingest_trades") != 0)
-        return cli_usage_error(&bench_spec, "dl bench implements ingest_klines and ingest_trades");
-    int64_t threads = 2;
-    const char *v;
-    if ((v = cli_get(&args, "threads")) && !cli_parse_i64(v, 1, 64, &threads))
-        return cli_usage_error(&bench_spec, "--threads needs an integer 1..64");
-    char work[4096], pattern[4096], cmd[8300];
-    snprintf(work, sizeof work, "%s", cli_get(&args, "work") ? cli_get(&args, "work") : "");
-    if (!work[0]) snprintf(work, sizeof work, "%s/work-dl", data);
-    snprintf(pattern, sizeof pattern, "%s/%s/*.csv", data, klines ? "klines" : "trades");
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0)
-        return cli_failf("no files match %s", pattern);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (system(cmd) != 0) return cli_failf("cannot wipe %s", work);
-    dl_error err;
-    dl_lake *lake = NULL;
-    int code = CLI_EXIT_OK;
-    dl_dataset_info *sets = NULL;
-    int64_t num_sets = 0;
-    cli_buf b = {0};
-    if (dl_lake_init(work, &err) != DL_OK || dl_lake_open(work, false, &lake, &err) != DL_OK) {
-        code = cli_fail(&err);
-        goto done;
-    }
-    dl_ingest_request req;
-    memset(&req, 0, sizeof req);
-    req.files = (const char *const *)g.gl_pathv;
-    req.num_files = (int)g.gl_pathc;
-    req.binance = true;
-    dl_csv_options_default(&req.csv, DL_CSV_BINANCE_KLINES);
-    dl_lake_write_options_default(&req.write);
-    req.write.threads = (int)threads;
-    req.write.durable = cli_get(&args, "durable") != NULL;
-    req.write.command = "bench";
-    dl_ingest_result res;
-    double t0 = now_seconds();
-    if (dl_lake_ingest(lake, &req, &res, &err) != DL_OK) {
-        code = cli_fail(&err);
-        goto done;
-    }
-    double secs = now_seconds() - t0;
-    /* Read the lake back: the check proves what the files hold. */
-    if (dl_lake_datasets(lake, &sets, &num_sets, &err) != DL_OK) {
-        code = cli_fail(&err);
-        goto done;
-    }
-    int64_t rows = 0, files = 0, itot = 0, first = INT64_MAX, last = INT64_MIN;
-    double s1 = 0, s2 = 0, s3 = 0;
-    for (int64_t i = 0; i < num_sets; i++) {
-        dl_table t;
-        if (dl_lake_read(lake, sets[i].name, INT64_MIN, INT64_MAX, 0, &t, &err) != DL_OK) {
-            code = cli_fail(&err);
-            goto done;
-        }
-        rows += t.num_rows;
-        files += sets[i].files;
-        if (t.num_rows) {
-            const int64_t *ts = t.columns[dl_schema_find(&t.schema, "ts")].values;
-            if (ts[0] < first) first = ts[0];
-            if (ts[t.num_rows - 1] > last) last = ts[t.num_rows - 1];
-        }
-        if (klines) {
-            s1 += column_sum(&t, "close");
-            s2 += column_sum(&t, "volume");
-            itot += column_isum(&t, "trade_count");
-        } else {
-            s1 += column_sum(&t, "price");
-            s2 += column_sum(&t, "qty");
-            s3 += column_sum(&t, "quote_qty");
-            itot += column_isum(&t, "is_buyer_maker");
-        }
-        dl_table_free(&t);
-    }
-    cli_buf_printf(&b,
-                   "{\"engine\":\"dl\",\"case\":\"%s\",\"seconds\":%.4f,\"rows\":%" PRId64
-                   ",\"check\":{\"rows\":%" PRId64 ",\"partitions\":%" PRId64
-                   ",\"symbols\":%" PRId64,
-                   cs, secs, rows, rows, files, num_sets);
-    if (klines) {
-        put_r6(&b, "sum_close", s1);
-        put_r6(&b, "sum_volume", s2);
-        cli_buf_printf(&b, ",\"sum_trades\":%" PRId64, itot);
-    } else {
-        put_r6(&b, "sum_price", s1);
-        put_r6(&b, "sum_qty", s2);
-        put_r6(&b, "sum_quote_qty", s3);
-        cli_buf_printf(&b, ",\"buyer_maker\":%" PRId64, itot);
-    }
-    if (rows)
-        cli_buf_printf(&b, ",\"first_ts\":%" PRId64 ",\"last_ts\":%" PRId64 "}", first / 1000,
-                       last / 1000);
-    else
-        cli_buf_puts(&b, ",\"first_ts\":null,\"last_ts\":null}");
-    cli_buf_printf(&b, ",\"threads\":%" PRId64 ",\"version\":\"%s\"}\n", threads,
-                   DL_VERSION_STRING);
-    fwrite(b.data, 1, b.len, stdout);
-    code = cli_finish_stdout(0);
-done:
-    cli_buf_free(&b);
-    free(sets);
-    dl_lake_close(lake);
-    globfree(&g);
     return code;
 }

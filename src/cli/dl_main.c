@@ -23,7 +23,8 @@ static const cli_command commands[] = {
     {"history", cli_cmd_history, "the versions of a dataset"},
     {"verify", cli_cmd_verify, "re-hash files; report mismatched, missing, unregistered files"},
     {"vacuum", cli_cmd_vacuum, "delete superseded versions past a retention"},
-    {"bench", cli_cmd_bench, "run the benchmark harness's ingest cases"},
+    {"query", cli_cmd_query, "query datasets: time range, columns, filter; table/csv/jsonl/parquet/arrow"},
+    {"bench", cli_cmd_bench, "run one case of the peer benchmark (../shared/bench) and print its JSON line"},
 };
 
 enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };

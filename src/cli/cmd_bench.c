@@ -1,0 +1,484 @@
+/*
+** cmd_bench.c -- `dl bench --case C --data D [--threads N] [--work W]`: one
+** case of the peer benchmark (../shared/bench) run through the same library
+** paths a user's commands use, printing the harness's one JSON line:
+**   {"engine":"dl","case":..,"seconds":..,"rows":..,"check":{..},"threads":N}
+** `seconds` is the wall time of the work (lake open + query + compute);
+** `check` is computed from the actual result, in the peers' key order.
+** Query cases read the lakes that the ingest cases build: W/klines and
+** W/trades (W defaults to D/work-dl), dataset names
+** BINANCE/SPOT/{SYMBOL}/raw/1m and BINANCE/SPOT/{SYMBOL}/ticks/trades.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_lake.h"
+
+static const cli_option bench_options[] = {
+    {"case", "C", "ingest_klines, ingest_trades, scan_range, resample_1h, bars_from_trades, asof_join, lake_aggregate"},
+    {"data", "DIR", "generated data (../shared/bench/gen.mjs output)"},
+    {"work", "DIR", "where the lakes live (default DATA/work-dl)"},
+    {"threads", "N", "threads (default 2)"},
+    {"symbol", "S", "symbol for the single-symbol cases (default BTCUSDT)"},
+    {"from", "DATE", "scan_range start (default 2024-01-01)"},
+    {"window-days", "N", "scan_range length in days (default 90)"},
+    {"threshold", "X", "scan_range close threshold (default 29000)"},
+    {"durable", NULL, "ingest: syncfs before publishing, as `dl ingest` does (the peers do not sync)"},
+};
+
+static const cli_spec bench_spec = {
+    "bench",
+    "--case C --data DIR [--threads N] [--work DIR]",
+    "Run one case of the peer benchmark (see ../shared/bench/README.md) and print\n"
+    "its JSON line, so that `node bench.mjs --peer 'dl=dl bench --case {case}\n"
+    "--data {data} --threads {threads}'` times dl beside DuckDB and Polars.\n",
+    bench_options,
+    (int)(sizeof bench_options / sizeof bench_options[0]),
+    0,
+    0,
+};
+
+double cli_now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Number(x.toPrecision(6)) printed as JavaScript would. */
+static void put_r6(cli_buf *b, double x) {
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.6g", x);
+    dl_format_double(strtod(tmp, NULL), tmp, sizeof tmp);
+    cli_buf_puts(b, tmp);
+}
+
+static void put_i64(cli_buf *b, int64_t v) {
+    char tmp[32];
+    cli_format_i64(v, tmp);
+    cli_buf_puts(b, tmp);
+}
+
+typedef struct bench_ctx {
+    const char *data, *work, *symbol;
+    char klines_root[1100], trades_root[1100];
+    int threads;
+    int64_t from_us, window_days;
+    double threshold;
+    dl_error err;
+    cli_buf check; /* the check object's JSON */
+    int64_t rows;  /* the harness's rows field */
+} bench_ctx;
+
+/* Accumulates row count, sums and min/max ts (ms) of result batches. */
+typedef struct digest {
+    int64_t rows;
+    double sums[8];
+    int64_t isums[2];
+    int64_t first_ts, last_ts;
+} digest;
+
+static void digest_init(digest *d) {
+    memset(d, 0, sizeof *d);
+    d->first_ts = INT64_MAX;
+    d->last_ts = INT64_MIN;
+}
+
+static int64_t ts_ms(const dl_column *ts, int64_t i) {
+    int64_t v = ((const int64_t *)ts->values)[i];
+    switch (ts->unit) {
+    case DL_UNIT_MS: return v;
+    case DL_UNIT_US: return v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+    default: return v >= 0 ? v / 1000000 : -((-v + 999999) / 1000000);
+    }
+}
+
+static void digest_add(digest *d, const dl_table *t, const char *const *dsums, int nd, const char *const *isums,
+                       int ni) {
+    int ts = dl_schema_find(&t->schema, "ts");
+    for (int k = 0; k < nd; k++) {
+        const dl_column *c = &t->columns[dl_schema_find(&t->schema, dsums[k])];
+        const double *v = c->values;
+        double s = 0;
+        for (int64_t i = 0; i < t->num_rows; i++) s += v[i];
+        d->sums[k] += s;
+    }
+    for (int k = 0; k < ni; k++) {
+        const dl_column *c = &t->columns[dl_schema_find(&t->schema, isums[k])];
+        const int64_t *v = c->values;
+        for (int64_t i = 0; i < t->num_rows; i++) d->isums[k] += v[i];
+    }
+    for (int64_t i = 0; i < t->num_rows; i++) {
+        int64_t x = ts_ms(&t->columns[ts], i);
+        if (x < d->first_ts) d->first_ts = x;
+        if (x > d->last_ts) d->last_ts = x;
+    }
+    d->rows += t->num_rows;
+}
+
+/* {"rows":..,"sum_a":..,...,"first_ts":..,"last_ts":..} */
+static void digest_json(const digest *d, cli_buf *b, const char *const *dnames, int nd, const char *const *inames,
+                        int ni, const int *order, int norder) {
+    cli_buf_puts(b, "{\"rows\":");
+    put_i64(b, d->rows);
+    for (int k = 0; k < norder; k++) {
+        int o = order[k];
+        cli_buf_printf(b, ",\"%s\":", o < nd ? dnames[o] : inames[o - nd]);
+        if (o < nd)
+            put_r6(b, d->sums[o]);
+        else
+            put_i64(b, d->isums[o - nd]);
+    }
+    (void)ni;
+    if (d->rows) {
+        cli_buf_puts(b, ",\"first_ts\":");
+        put_i64(b, d->first_ts);
+        cli_buf_puts(b, ",\"last_ts\":");
+        put_i64(b, d->last_ts);
+        cli_buf_puts(b, "}");
+    } else {
+        cli_buf_puts(b, ",\"first_ts\":null,\"last_ts\":null}");
+    }
+}
+
+static void dataset_name(char *buf, size_t size, const char *symbol, const char *kind) {
+    snprintf(buf, size, "BINANCE/SPOT/%s/%s", symbol, kind);
+}
+
+/* Opens lake `root` and a query over one dataset's columns. */
+static int open_query(bench_ctx *c, const char *root, const char *dataset, const char *const *cols, int ncols,
+                      const char *filter, int64_t from, int64_t to, dl_lake **lake, dl_query **q) {
+    int rc = dl_lake_open(root, true, lake, &c->err);
+    if (rc != DL_OK) return rc;
+    dl_query_spec spec;
+    dl_query_spec_default(&spec);
+    const char *ds[] = {dataset};
+    spec.datasets = ds;
+    spec.num_datasets = 1;
+    spec.columns = cols;
+    spec.num_columns = ncols;
+    spec.filter = filter;
+    spec.ts_from = from;
+    spec.ts_to = to;
+    spec.threads = c->threads;
+    spec.symbol_column = 0;
+    return dl_query_open(*lake, &spec, q, &c->err);
+}
+
+static int case_scan_range(bench_ctx *c) {
+    char ds[256], filter[64];
+    dataset_name(ds, sizeof ds, c->symbol, "raw/1m");
+    snprintf(filter, sizeof filter, "close > %.17g", c->threshold);
+    const char *cols[] = {"ts", "close"};
+    dl_lake *lake = NULL;
+    dl_query *q = NULL;
+    dl_table batch;
+    memset(&batch, 0, sizeof batch);
+    digest d;
+    digest_init(&d);
+    int rc = open_query(c, c->klines_root, ds, cols, 2, filter, c->from_us, c->from_us + c->window_days * 86400000000LL,
+                        &lake, &q);
+    if (rc == DL_OK) rc = dl_table_init(&batch, dl_query_schema(q), &c->err);
+    static const char *const dn[] = {"close"};
+    while (rc == DL_OK && (rc = dl_query_next(q, &batch, &c->err)) == DL_OK && batch.num_rows > 0)
+        digest_add(&d, &batch, dn, 1, NULL, 0);
+    if (rc == DL_OK) {
+        static const char *const names[] = {"sum_close"};
+        static const int order[] = {0};
+        digest_json(&d, &c->check, names, 1, NULL, 0, order, 1);
+        c->rows = d.rows;
+    }
+    dl_table_free(&batch);
+    dl_query_close(q);
+    dl_lake_close(lake);
+    return rc;
+}
+
+/* Streams a dataset's batches through a bar kernel and digests the bars. */
+typedef int (*bars_push_fn)(void *k, const dl_table *in, dl_table *out, dl_error *err);
+typedef int (*bars_finish_fn)(void *k, dl_table *out, dl_error *err);
+
+static int push_resampler(void *k, const dl_table *in, dl_table *out, dl_error *err) {
+    return dl_resampler_push(k, in, out, err);
+}
+static int finish_resampler(void *k, dl_table *out, dl_error *err) { return dl_resampler_finish(k, out, err); }
+static int push_ticks(void *k, const dl_table *in, dl_table *out, dl_error *err) {
+    return dl_tick_bars_push(k, in, out, err);
+}
+static int finish_ticks(void *k, dl_table *out, dl_error *err) { return dl_tick_bars_finish(k, out, err); }
+
+static int case_bars(bench_ctx *c, bool from_trades) {
+    char ds[256];
+    dataset_name(ds, sizeof ds, c->symbol, from_trades ? "ticks/trades" : "raw/1m");
+    static const char *const kcols[] = {"ts", "open", "high", "low", "close", "volume", "trade_count"};
+    static const char *const tcols[] = {"ts", "price", "qty"};
+    dl_lake *lake = NULL;
+    dl_query *q = NULL;
+    void *kernel = NULL;
+    dl_table batch, bars;
+    memset(&batch, 0, sizeof batch);
+    memset(&bars, 0, sizeof bars);
+    digest d;
+    digest_init(&d);
+    int rc = open_query(c, from_trades ? c->trades_root : c->klines_root, ds, from_trades ? tcols : kcols,
+                        from_trades ? 3 : 7, NULL, INT64_MIN, INT64_MAX, &lake, &q);
+    const dl_schema *in = rc == DL_OK ? dl_query_schema(q) : NULL;
+    const dl_schema *out_schema = NULL;
+    int64_t bucket = 0;
+    if (rc == DL_OK) {
+        const dl_field *ts = &in->fields[dl_schema_find(in, "ts")];
+        int64_t per_ms = ts->unit == DL_UNIT_MS ? 1 : ts->unit == DL_UNIT_US ? 1000 : 1000000;
+        bucket = (from_trades ? 60000 : 3600000) * per_ms;
+        if (from_trades) {
+            rc = dl_tick_bars_open(in, bucket, (dl_tick_bars **)&kernel, &c->err);
+            if (rc == DL_OK) out_schema = dl_tick_bars_schema(kernel);
+        } else {
+            rc = dl_resampler_open(in, bucket, (dl_resampler **)&kernel, &c->err);
+            if (rc == DL_OK) out_schema = dl_resampler_schema(kernel);
+        }
+    }
+    bars_push_fn push = from_trades ? push_ticks : push_resampler;
+    bars_finish_fn finish = from_trades ? finish_ticks : finish_resampler;
+    if (rc == DL_OK) rc = dl_table_init(&batch, in, &c->err);
+    if (rc == DL_OK) rc = dl_table_init(&bars, out_schema, &c->err);
+    static const char *const dn[] = {"open", "high", "low", "close", "volume", "vwap"};
+    const char *const in_trades[] = {"trades"};
+    const char *const in_klines[] = {"trade_count"};
+    int nd = from_trades ? 6 : 5;
+    /* bars are digested and dropped as they complete: bounded memory */
+    while (rc == DL_OK && (rc = dl_query_next(q, &batch, &c->err)) == DL_OK && batch.num_rows > 0) {
+        rc = push(kernel, &batch, &bars, &c->err);
+        if (rc == DL_OK && bars.num_rows > 0) {
+            digest_add(&d, &bars, dn, nd, from_trades ? in_trades : in_klines, 1);
+            for (int k = 0; k < bars.schema.num_fields; k++) dl_column_clear(&bars.columns[k]);
+            bars.num_rows = 0;
+        }
+    }
+    if (rc == DL_OK) rc = finish(kernel, &bars, &c->err);
+    if (rc == DL_OK) {
+        digest_add(&d, &bars, dn, nd, from_trades ? in_trades : in_klines, 1);
+        static const char *const names[] = {"sum_open", "sum_high", "sum_low", "sum_close", "sum_volume", "sum_vwap"};
+        static const char *const inames[] = {"sum_trades"};
+        static const int korder[] = {0, 1, 2, 3, 4, 5};      /* klines: 5 double sums then trades (index 5 = inames[0]) */
+        static const int torder[] = {0, 1, 2, 3, 4, 5, 6};   /* trades: 6 double sums then trades */
+        digest_json(&d, &c->check, names, nd, inames, 1, from_trades ? torder : korder, from_trades ? 7 : 6);
+        c->rows = d.rows;
+    }
+    if (from_trades)
+        dl_tick_bars_free(kernel);
+    else
+        dl_resampler_free(kernel);
+    dl_table_free(&batch);
+    if (bars.columns) dl_table_free(&bars);
+    dl_query_close(q);
+    dl_lake_close(lake);
+    return rc;
+}
+
+static int case_asof(bench_ctx *c) {
+    char kds[256], tds[256];
+    dataset_name(kds, sizeof kds, c->symbol, "raw/1m");
+    dataset_name(tds, sizeof tds, c->symbol, "ticks/trades");
+    static const char *const kcols[] = {"ts", "close"};
+    static const char *const tcols[] = {"ts", "price"};
+    dl_lake *klake = NULL, *tlake = NULL;
+    dl_query *kq = NULL, *tq = NULL;
+    dl_asof_join *j = NULL;
+    dl_table kb, tb, out;
+    memset(&kb, 0, sizeof kb);
+    memset(&tb, 0, sizeof tb);
+    memset(&out, 0, sizeof out);
+    int64_t trades = 0, matched = 0;
+    double diff = 0;
+    int rc = open_query(c, c->klines_root, kds, kcols, 2, NULL, INT64_MIN, INT64_MAX, &klake, &kq);
+    if (rc == DL_OK) rc = open_query(c, c->trades_root, tds, tcols, 2, NULL, INT64_MIN, INT64_MAX, &tlake, &tq);
+    if (rc == DL_OK) rc = dl_asof_open(dl_query_schema(tq), "ts", dl_query_schema(kq), "ts", -1, &j, &c->err);
+    if (rc == DL_OK) rc = dl_table_init(&kb, dl_query_schema(kq), &c->err);
+    if (rc == DL_OK) rc = dl_table_init(&tb, dl_query_schema(tq), &c->err);
+    if (rc == DL_OK) rc = dl_table_init(&out, dl_asof_schema(j), &c->err);
+    int64_t close_offset = 0;
+    if (rc == DL_OK) {
+        const dl_field *f = &kb.schema.fields[dl_schema_find(&kb.schema, "ts")];
+        int64_t per_ms = f->unit == DL_UNIT_MS ? 1 : f->unit == DL_UNIT_US ? 1000 : 1000000;
+        close_offset = 59999 * per_ms; /* kline close_time = open time + 59.999 s */
+    }
+    bool right_done = false;
+    int kts = dl_schema_find(&kb.schema, "ts");
+    while (rc == DL_OK && (rc = dl_query_next(tq, &tb, &c->err)) == DL_OK && tb.num_rows > 0) {
+        const int64_t *tts = tb.columns[dl_schema_find(&tb.schema, "ts")].values;
+        int64_t last = tts[tb.num_rows - 1];
+        /* feed klines until the right side passes this batch's last trade */
+        while (rc == DL_OK && !right_done && dl_asof_right_high(j) <= last) {
+            rc = dl_query_next(kq, &kb, &c->err);
+            if (rc != DL_OK) break;
+            if (kb.num_rows == 0) {
+                dl_asof_finish_right(j);
+                right_done = true;
+                break;
+            }
+            int64_t *v = kb.columns[kts].values;
+            for (int64_t i = 0; i < kb.num_rows; i++) v[i] += close_offset;
+            rc = dl_asof_push_right(j, &kb, &c->err);
+        }
+        int64_t m = 0;
+        if (rc == DL_OK) rc = dl_asof_probe(j, &tb, &out, &m, &c->err);
+        if (rc != DL_OK) break;
+        const double *price = out.columns[dl_schema_find(&out.schema, "price")].values;
+        const dl_column *close = &out.columns[dl_schema_find(&out.schema, "close")];
+        const double *cv = close->values;
+        for (int64_t i = 0; i < out.num_rows; i++)
+            if (dl_column_is_valid(close, i)) diff += price[i] - cv[i];
+        trades += tb.num_rows;
+        matched += m;
+        for (int k = 0; k < out.schema.num_fields; k++) dl_column_clear(&out.columns[k]);
+        out.num_rows = 0;
+    }
+    if (rc == DL_OK) {
+        cli_buf_puts(&c->check, "{\"trades\":");
+        put_i64(&c->check, trades);
+        cli_buf_puts(&c->check, ",\"matched\":");
+        put_i64(&c->check, matched);
+        cli_buf_puts(&c->check, ",\"sum_price_minus_close\":");
+        put_r6(&c->check, diff);
+        cli_buf_puts(&c->check, "}");
+        c->rows = matched;
+    }
+    dl_asof_free(j);
+    if (kb.columns) dl_table_free(&kb);
+    if (tb.columns) dl_table_free(&tb);
+    if (out.columns) dl_table_free(&out);
+    dl_query_close(kq);
+    dl_query_close(tq);
+    dl_lake_close(klake);
+    dl_lake_close(tlake);
+    return rc;
+}
+
+static int case_lake_aggregate(bench_ctx *c) {
+    dl_lake *lake = NULL;
+    dl_query *q = NULL;
+    dl_table batch;
+    memset(&batch, 0, sizeof batch);
+    int rc = dl_lake_open(c->klines_root, true, &lake, &c->err);
+    dl_query_spec spec;
+    dl_query_spec_default(&spec);
+    const char *ds[] = {"BINANCE/SPOT/*/raw/1m"};
+    const char *cols[] = {"volume"};
+    spec.datasets = ds;
+    spec.num_datasets = 1;
+    spec.columns = cols;
+    spec.num_columns = 1;
+    spec.symbol_column = 1;
+    spec.threads = c->threads;
+    if (rc == DL_OK) rc = dl_query_open(lake, &spec, &q, &c->err);
+    if (rc == DL_OK) rc = dl_table_init(&batch, dl_query_schema(q), &c->err);
+    /* batches arrive per dataset in name order: one running group */
+    char (*syms)[DL_LAKE_COMPONENT_MAX + 1] = NULL;
+    int64_t *rows = NULL;
+    double *vols = NULL;
+    int n = 0;
+    while (rc == DL_OK && (rc = dl_query_next(q, &batch, &c->err)) == DL_OK && batch.num_rows > 0) {
+        const dl_column *sc = &batch.columns[0], *vc = &batch.columns[1];
+        int64_t len = sc->offsets[1] - sc->offsets[0];
+        if (n == 0 || strlen(syms[n - 1]) != (size_t)len || memcmp(syms[n - 1], sc->data, (size_t)len) != 0) {
+            syms = cli_xrealloc(syms, sizeof *syms * (size_t)(n + 1));
+            rows = cli_xrealloc(rows, sizeof *rows * (size_t)(n + 1));
+            vols = cli_xrealloc(vols, sizeof *vols * (size_t)(n + 1));
+            snprintf(syms[n], sizeof syms[n], "%.*s", (int)len, sc->data);
+            rows[n] = 0;
+            vols[n] = 0;
+            n++;
+        }
+        const double *v = vc->values;
+        double s = 0;
+        for (int64_t i = 0; i < batch.num_rows; i++)
+            if (dl_column_is_valid(vc, i)) s += v[i];
+        rows[n - 1] += batch.num_rows;
+        vols[n - 1] += s;
+    }
+    if (rc == DL_OK) {
+        int64_t total = 0;
+        double vtotal = 0;
+        for (int i = 0; i < n; i++) total += rows[i], vtotal += vols[i];
+        cli_buf_printf(&c->check, "{\"symbols\":%d,\"rows\":", n);
+        put_i64(&c->check, total);
+        cli_buf_puts(&c->check, ",\"sum_volume\":");
+        put_r6(&c->check, vtotal);
+        cli_buf_puts(&c->check, ",\"per_symbol\":{");
+        for (int i = 0; i < n; i++) {
+            cli_buf_printf(&c->check, "%s\"%s\":[", i ? "," : "", syms[i]);
+            put_i64(&c->check, rows[i]);
+            cli_buf_puts(&c->check, ",");
+            put_r6(&c->check, vols[i]);
+            cli_buf_puts(&c->check, "]");
+        }
+        cli_buf_puts(&c->check, "}}");
+        c->rows = n;
+    }
+    free(syms);
+    free(rows);
+    free(vols);
+    if (batch.columns) dl_table_free(&batch);
+    dl_query_close(q);
+    dl_lake_close(lake);
+    return rc;
+}
+
+int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads, bool durable,
+                     double *seconds, int64_t *rows, cli_buf *check, dl_error *err);
+
+int cli_cmd_bench(int argc, char **argv) {
+    cli_args a;
+    int prc = cli_parse(&bench_spec, argc, argv, &a);
+    if (prc != CLI_CONTINUE) return prc;
+    bench_ctx c;
+    memset(&c, 0, sizeof c);
+    const char *name = cli_get(&a, "case");
+    c.data = cli_get(&a, "data");
+    if (!name || !c.data) return cli_usage_error(&bench_spec, "--case and --data are required");
+    char work[1024];
+    snprintf(work, sizeof work, "%s/work-dl", c.data);
+    c.work = cli_get(&a, "work") ? cli_get(&a, "work") : work;
+    snprintf(c.klines_root, sizeof c.klines_root, "%s/klines", c.work);
+    snprintf(c.trades_root, sizeof c.trades_root, "%s/trades", c.work);
+    c.symbol = cli_get(&a, "symbol") ? cli_get(&a, "symbol") : "BTCUSDT";
+    int64_t threads = 2;
+    const char *v;
+    if ((v = cli_get(&a, "threads")) && !cli_parse_i64(v, 1, 64, &threads))
+        return cli_usage_error(&bench_spec, "--threads wants 1..64");
+    c.threads = (int)threads;
+    if (dl_parse_time_us(cli_get(&a, "from") ? cli_get(&a, "from") : "2024-01-01", &c.from_us, &c.err) != DL_OK)
+        return cli_usage_error(&bench_spec, "--from: %s", c.err.message);
+    c.window_days = 90;
+    if ((v = cli_get(&a, "window-days")) && !cli_parse_i64(v, 1, 100000, &c.window_days))
+        return cli_usage_error(&bench_spec, "--window-days wants a day count");
+    c.threshold = cli_get(&a, "threshold") ? strtod(cli_get(&a, "threshold"), NULL) : 29000;
+
+    double t0 = cli_now_seconds(), secs = -1;
+    bool durable = cli_get(&a, "durable") != NULL;
+    int rc;
+    if (strcmp(name, "scan_range") == 0) rc = case_scan_range(&c);
+    else if (strcmp(name, "resample_1h") == 0) rc = case_bars(&c, false);
+    else if (strcmp(name, "bars_from_trades") == 0) rc = case_bars(&c, true);
+    else if (strcmp(name, "asof_join") == 0) rc = case_asof(&c);
+    else if (strcmp(name, "lake_aggregate") == 0) rc = case_lake_aggregate(&c);
+    else if (strcmp(name, "ingest_klines") == 0)
+        rc = cli_bench_ingest("klines", c.data, c.klines_root, c.threads, durable, &secs, &c.rows, &c.check, &c.err);
+    else if (strcmp(name, "ingest_trades") == 0)
+        rc = cli_bench_ingest("trades", c.data, c.trades_root, c.threads, durable, &secs, &c.rows, &c.check, &c.err);
+    else
+        return cli_usage_error(&bench_spec, "unknown case '%s'", name);
+    if (secs < 0) secs = cli_now_seconds() - t0; /* ingest cases time the ingest only, not the check */
+    if (rc != DL_OK) {
+        cli_buf_free(&c.check);
+        return cli_fail(&c.err);
+    }
+    cli_buf_putc(&c.check, 0);
+    printf("{\"engine\":\"dl\",\"case\":\"%s\",\"seconds\":%.4f,\"rows\":%lld,\"check\":%s,\"threads\":%d,"
+           "\"version\":\"%s\"}\n",
+           name, secs, (long long)c.rows, c.check.data, c.threads, DL_VERSION_STRING);
+    cli_buf_free(&c.check);
+    return cli_finish_stdout(CLI_EXIT_OK);
+}
