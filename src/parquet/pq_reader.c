@@ -693,6 +693,7 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
 
 /* Appends n rows (validity in `bits` when has_nulls) from x->dense/views to out. */
 static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, const uint8_t *bits) {
+    if (n == 0) return DL_OK; /* empty page: nothing to append (out may have no buffers yet) */
     bool has_nulls = nn < n;
     int64_t base = out->length;
     if (x->out_width) {
