@@ -212,7 +212,7 @@ int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_re
                              "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want));
     }
     if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "listing files", err));
-    qsort(known.items, (size_t)known.count, sizeof *known.items, compare_str);
+    if (known.count) qsort(known.items, (size_t)known.count, sizeof *known.items, compare_str);
     walk_ctx w = {lake, &known, repair, out, err};
     DL_TRY(walk_tree(&w, name));
 cleanup:

@@ -793,7 +793,7 @@ static dl_pq_bytes arena_bytes(dl_arena *a, const uint8_t *p, uint32_t len) {
     dl_pq_bytes b = {NULL, 0};
     uint8_t *q = dl_arena_alloc(a, len ? len : 1);
     if (q) {
-        memcpy(q, p, len);
+        if (len) memcpy(q, p, len);
         b.ptr = q;
         b.len = len;
     }
