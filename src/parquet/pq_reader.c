@@ -566,18 +566,20 @@ static int load_dictionary(chunk_ctx *x, const dl_pq_page_header *h, const uint8
 
 /* Decodes `nn` dense non-null values of the page's value section into
 ** x->dense (fixed width, output representation) or x->views (var width). */
-static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t len, int64_t nn) {
+static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t len, int64_t nn,
+                         uint8_t *direct) {
     int rc = DL_OK;
     size_t used = 0;
     bool var = x->out_width == 0;
     if (var) {
         if (buf_size(&x->views, (size_t)nn * sizeof(dl_bytes_view)) != DL_OK)
             return ctx_fail(x, DL_ENOMEM, "out of memory");
-    } else if (buf_size(&x->dense, (size_t)nn * x->out_width) != DL_OK) {
+    } else if (!direct && buf_size(&x->dense, (size_t)nn * x->out_width) != DL_OK) {
         return ctx_fail(x, DL_ENOMEM, "out of memory");
     }
     dl_bytes_view *views = (dl_bytes_view *)(void *)x->views.data;
-    uint8_t *dense = x->dense.data;
+    /* values go straight into the output column when the page has no nulls */
+    uint8_t *dense = direct ? direct : x->dense.data;
     switch (enc) {
     case DL_PQ_ENC_PLAIN:
         if (x->leaf->physical == DL_PQ_BOOLEAN) {
@@ -691,8 +693,10 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
     }
 }
 
-/* Appends n rows (validity in `bits` when has_nulls) from x->dense/views to out. */
-static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, const uint8_t *bits) {
+/* Appends n rows (validity in `bits` when has_nulls) from x->dense/views to
+** out.  `direct`: the values were already decoded in place at out's end. */
+static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, const uint8_t *bits,
+                       bool direct) {
     if (n == 0) return DL_OK; /* empty page: nothing to append (out may have no buffers yet) */
     bool has_nulls = nn < n;
     int64_t base = out->length;
@@ -700,7 +704,7 @@ static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, cons
         if (dl_column_reserve(out, n, 0, x->err) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
         uint8_t *dst = (uint8_t *)out->values + (size_t)base * x->out_width;
         if (!has_nulls) {
-            memcpy(dst, x->dense.data, (size_t)n * x->out_width);
+            if (!direct) memcpy(dst, x->dense.data, (size_t)n * x->out_width);
         } else {
             size_t w = x->out_width;
             int64_t k = 0;
@@ -821,9 +825,14 @@ static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint
             return ctx_fail(x, DL_ECORRUPT, "page says %d nulls, levels say %lld", h->data_page_v2.num_nulls,
                             (long long)(n - present));
     }
-    rc = decode_values(x, enc, values, values_len, present);
+    uint8_t *direct = NULL;
+    if (x->out_width && present == n && n > 0) {
+        if (dl_column_reserve(out, n, 0, x->err) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+        direct = (uint8_t *)out->values + (size_t)out->length * x->out_width;
+    }
+    rc = decode_values(x, enc, values, values_len, present, direct);
     if (rc != DL_OK) return rc;
-    return append_rows(x, out, n, present, x->bitmap.data);
+    return append_rows(x, out, n, present, x->bitmap.data, direct != NULL);
 }
 
 /* The byte range [start, end) of a chunk's pages, validated. */
@@ -1009,7 +1018,9 @@ int dl_parquet_read_column_range(const dl_parquet_reader *r, int g, int c, int64
     int64_t base = out->length, first_row = 0;
     bool whole = row_begin == 0 && row_end == rg_rows;
     if (whole) {
-        rc = read_pages(&x, 0, rg_rows, out, &first_row);
+        /* one allocation for the chunk instead of a doubling chain */
+        rc = dl_column_reserve(out, rg_rows, 0, err);
+        if (rc == DL_OK) rc = read_pages(&x, 0, rg_rows, out, &first_row);
     } else {
         dl_column tmp;
         dl_column_init(&tmp, out->type, out->unit);
