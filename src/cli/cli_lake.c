@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli_lake.h"
+#include "util/dl_timeparse.h"
 
 #define ROOT_OPTION                                                                                \
     { "root", "DIR", "lake root (default $DL_ROOT, else ./lake)" }
@@ -33,69 +34,16 @@ dl_lake *cli_lake_open(const cli_args *args) {
 }
 
 bool cli_parse_time_us(const char *text, int64_t *out) {
-    if (!text || !*text) return false;
-    int64_t ms;
-    if (cli_parse_i64(text, INT64_MIN / 1000, INT64_MAX / 1000, &ms)) {
-        *out = ms * 1000;
-        return true;
-    }
-    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
-    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return false;
-    const char *p = text + n;
-    int64_t frac_us = 0;
-    if (*p == 'T' || *p == ' ') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return false;
-        p += 1 + k;
-        if (*p == ':') {
-            if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2])) return false;
-            s = (p[1] - '0') * 10 + (p[2] - '0');
-            p += 3;
-            if (*p == '.') {
-                int64_t scale = 100000;
-                for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
-                    frac_us += (*p - '0') * scale;
-            }
-        }
-    }
-    if (*p == 'Z') p++;
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-    /* days from civil (Howard Hinnant) */
-    int yy = y - (mo <= 2);
-    int era = (yy >= 0 ? yy : yy - 399) / 400;
-    int yoe = yy - era * 400;
-    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = (int64_t)era * 146097 + doe - 719468;
-    *out = ((days * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac_us;
-    return true;
+    dl_error err;
+    return text && dl_parse_time_us(text, out, &err) == DL_OK;
 }
 
 bool cli_parse_duration_us(const char *text, int64_t *out) {
     if (!text || !isdigit((unsigned char)text[0])) return false;
     char *end;
     long long n = strtoll(text, &end, 10);
-    int64_t unit;
-    switch (*end) {
-    case 's':
-        unit = 1000000;
-        break;
-    case 'm':
-        unit = INT64_C(60000000);
-        break;
-    case 'h':
-        unit = INT64_C(3600000000);
-        break;
-    case 'd':
-        unit = INT64_C(86400000000);
-        break;
-    case 'w':
-        unit = INT64_C(604800000000);
-        break;
-    default:
-        return false;
-    }
-    if (end[1] || n <= 0 || n > INT64_MAX / unit) return false;
+    int64_t unit = dl_duration_unit_us(*end);
+    if (unit == 0 || end[1] || n <= 0 || n > INT64_MAX / unit) return false;
     *out = n * unit;
     return true;
 }

@@ -24,7 +24,7 @@ int cli_cmd_bench(int argc, char **argv);
 const char *cli_lake_root_dir(const cli_args *args);
 /* Opens the lake at the resolved root (printing the error); NULL on failure. */
 dl_lake *cli_lake_open(const cli_args *args);
-/* Epoch ms integer or ISO-8601 "2024-01-05[T12:00[:00[.fff]]][Z]" -> us. */
+/* dl_parse_time_us without the message: epoch ms or ISO-8601 -> us. */
 bool cli_parse_time_us(const char *text, int64_t *out);
 /* "90s", "15m", "12h", "30d", "2w" -> us. */
 bool cli_parse_duration_us(const char *text, int64_t *out);

@@ -36,6 +36,7 @@
 
 #include "ingest/dl_zip.h"
 #include "util/dl_internal.h"
+#include "util/dl_timeparse.h"
 
 #define CSV_BLOCK          ((size_t)4 << 20)
 #define CSV_MAX_RECORD     ((size_t)1 << 20)
@@ -55,7 +56,6 @@
 #define CSV_AUTO_US_FROM  INT64_C(100000000000000)
 #define CSV_AUTO_MAX      INT64_C(100000000000000000)
 #define CSV_US_PER_SECOND INT64_C(1000000)
-#define CSV_US_PER_DAY    INT64_C(86400000000)
 
 typedef enum field_action {
     ACT_SKIP = 0,
@@ -292,75 +292,20 @@ static inline scan_status scan_bool(const char *s, const char *limit, uint8_t *o
     return SCAN_OK;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool digits_at(const char *p, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!is_digit(p[i])) return false;
-        v = v * 10 + (p[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* YYYY-MM-DD(T| )hh:mm:ss[.fraction][Z|+hh:mm|-hh:mm|+hhmm|-hhmm]; a
-** time without an offset is taken as UTC.  Fractions beyond microseconds
-** are truncated. */
+/* YYYY-MM-DD(T| )hh:mm:ss[.fraction][Z|+hh[[:]mm]|-hh[[:]mm]]; a time
+** without an offset is UTC.  Fractions beyond microseconds are truncated;
+** ',' is not a decimal mark here because it is usually the delimiter. */
 static scan_status scan_iso_time(const char *s, const char *limit, int64_t *out,
                                  const char **stop) {
-    *stop = s;
-    if (limit - s < 19) return SCAN_SYNTAX;
-    int year, month, day, hour, minute, second;
-    if (!digits_at(s, 4, &year) || s[4] != '-' || !digits_at(s + 5, 2, &month) || s[7] != '-' ||
-        !digits_at(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        !digits_at(s + 11, 2, &hour) || s[13] != ':' || !digits_at(s + 14, 2, &minute) ||
-        s[16] != ':' || !digits_at(s + 17, 2, &second))
-        return SCAN_SYNTAX;
-    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
-        (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 59)
-        return SCAN_RANGE;
-    const char *p = s + 19;
-    int64_t fraction_us = 0;
-    if (p < limit && *p == '.') {
-        p++;
-        int digits = 0;
-        for (; p < limit && is_digit(*p); p++, digits++)
-            if (digits < 6) fraction_us = fraction_us * 10 + (*p - '0');
-        if (digits == 0 || digits > 9) {
-            *stop = p;
-            return SCAN_SYNTAX;
-        }
-        for (int i = digits; i < 6; i++) fraction_us *= 10;
-    }
-    int64_t offset_seconds = 0;
-    if (p < limit && (*p == 'Z' || *p == 'z')) {
-        p++;
-    } else if (p < limit && (*p == '+' || *p == '-')) {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        if (limit - p < 2 || !digits_at(p, 2, &oh)) return SCAN_SYNTAX;
-        p += 2;
-        if (p < limit && *p == ':') p++;
-        if (limit - p < 2 || !digits_at(p, 2, &om)) return SCAN_SYNTAX;
-        p += 2;
-        if (oh > 23 || om > 59) return SCAN_RANGE;
-        offset_seconds = sign * (oh * 3600 + om * 60);
-    }
-    *stop = p;
-    int64_t seconds = (int64_t)hour * 3600 + minute * 60 + second - offset_seconds;
-    *out = days_from_civil(year, month, day) * CSV_US_PER_DAY + seconds * CSV_US_PER_SECOND +
-           fraction_us;
+    int64_t seconds;
+    int32_t nanos;
+    size_t used = 0;
+    dl_iso_status st = dl_iso8601_parse(s, (size_t)(limit - s),
+                                        DL_ISO_NEED_SECONDS | DL_ISO_PREFIX | DL_ISO_DOT_FRACTION,
+                                        &seconds, &nanos, &used);
+    *stop = s + used;
+    if (st != DL_ISO_OK) return dl_iso_status_is_range(st) ? SCAN_RANGE : SCAN_SYNTAX;
+    *out = seconds * CSV_US_PER_SECOND + nanos / 1000;
     return SCAN_OK;
 }
 

@@ -120,52 +120,7 @@ int64_t dl_dataset_period_us(const char *period) {
         p++;
     }
     if (n <= 0 || p[0] == 0 || p[1] != 0) return 0;
-    int64_t unit;
-    switch (*p) {
-    case 's':
-        unit = INT64_C(1000000);
-        break;
-    case 'm':
-        unit = INT64_C(60000000);
-        break; /* minutes; 'M' (months) is not fixed */
-    case 'h':
-        unit = INT64_C(3600000000);
-        break;
-    case 'd':
-        unit = DL_US_PER_DAY;
-        break;
-    case 'w':
-        unit = 7 * DL_US_PER_DAY;
-        break;
-    default:
-        return 0;
-    }
-    return n * unit;
-}
-
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-int32_t dl_days_from_civil(int year, int month, int mday) {
-    int y = year - (month <= 2);
-    int era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (unsigned)((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + mday - 1);
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
-void dl_civil_from_days(int32_t day, int *year, int *month, int *mday) {
-    int64_t z = (int64_t)day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)(y + (m <= 2));
-    *month = (int)m;
-    *mday = (int)d;
+    return n * dl_duration_unit_us(*p); /* 0 for an unknown unit; 'M' (months) is not fixed */
 }
 
 static int checked_snprintf(size_t size, int n) {
@@ -173,19 +128,21 @@ static int checked_snprintf(size_t size, int n) {
 }
 
 int dl_layout_day_path(const char *dataset, int32_t day, char *buf, size_t size) {
-    int y, m, d;
+    int64_t y;
+    int m, d;
     dl_civil_from_days(day, &y, &m, &d);
     return checked_snprintf(
-        size, snprintf(buf, size, "%s/%04d/%02d/%02d/data.parquet", dataset, y, m, d));
+        size, snprintf(buf, size, "%s/%04lld/%02d/%02d/data.parquet", dataset, (long long)y, m, d));
 }
 
 int dl_layout_archive_path(const char *dataset, int32_t day, int64_t version, char *buf,
                            size_t size) {
-    int y, m, d;
+    int64_t y;
+    int m, d;
     dl_civil_from_days(day, &y, &m, &d);
     return checked_snprintf(size,
-                            snprintf(buf, size, ".dl/versions/%s/%04d/%02d/%02d/v%lld.parquet",
-                                     dataset, y, m, d, (long long)version));
+                            snprintf(buf, size, ".dl/versions/%s/%04lld/%02d/%02d/v%lld.parquet",
+                                     dataset, (long long)y, m, d, (long long)version));
 }
 
 int dl_layout_lock_name(const char *dataset, char *buf, size_t size) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "datalake.h"
+#include "util/dl_timeparse.h" /* dl_days_from_civil, dl_civil_from_days */
 
 #define DL_US_PER_DAY INT64_C(86400000000)
 
@@ -19,11 +20,6 @@ static inline int32_t dl_day_of_us(int64_t ts_us) {
     if (ts_us % DL_US_PER_DAY < 0) d--;
     return (int32_t)d;
 }
-
-/* Civil date of a day number (proleptic Gregorian). */
-void dl_civil_from_days(int32_t day, int *year, int *month, int *mday);
-/* Day number of a civil date (no range checks beyond what the caller did). */
-int32_t dl_days_from_civil(int year, int month, int mday);
 
 /* "EXCH/MKT/SYM/TYPE/PERIOD/YYYY/MM/DD/data.parquet" relative to the root. */
 int dl_layout_day_path(const char *dataset, int32_t day, char *buf, size_t size);

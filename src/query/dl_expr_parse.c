@@ -32,6 +32,7 @@
 
 #include "query/dl_expr_int.h"
 #include "util/dl_internal.h"
+#include "util/dl_timeparse.h"
 
 #define ARENA_LIMIT      ((size_t)256 << 20)
 #define NUMBER_MAX_CHARS 400 /* longer numeric literals are refused */
@@ -514,82 +515,6 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Reads exactly `n` digits at s[*i]; false if they are not all digits. */
-static bool read_digits(const char *s, size_t len, size_t *i, int n, int *out) {
-    int v = 0;
-    for (int k = 0; k < n; k++, (*i)++) {
-        if (*i >= len || !is_digit(s[*i])) return false;
-        v = v * 10 + (s[*i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* ISO-8601 -> seconds since the epoch + nanoseconds in [0, 1e9).
-** Returns NULL on success or what is wrong. */
-static const char *parse_iso8601(const char *s, size_t len, int64_t *secs, int64_t *nanos) {
-    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    size_t i = 0;
-    int year, month, day, hour = 0, minute = 0, second = 0;
-    int64_t frac = 0;
-    if (!read_digits(s, len, &i, 4, &year) || i >= len || s[i++] != '-' ||
-        !read_digits(s, len, &i, 2, &month) || i >= len || s[i++] != '-' ||
-        !read_digits(s, len, &i, 2, &day))
-        return "the date must be YYYY-MM-DD";
-    if (month < 1 || month > 12) return "the month must be 01-12";
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    int max_day = month_days[month - 1] + (month == 2 && leap);
-    if (day < 1 || day > max_day) return "the day does not exist in that month";
-    int64_t offset_secs = 0;
-    if (i < len) {
-        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return "expected 'T' after the date";
-        i++;
-        if (!read_digits(s, len, &i, 2, &hour) || i >= len || s[i++] != ':' ||
-            !read_digits(s, len, &i, 2, &minute))
-            return "the time must be HH:MM[:SS[.fraction]]";
-        if (i < len && s[i] == ':') {
-            i++;
-            if (!read_digits(s, len, &i, 2, &second)) return "the seconds must be two digits";
-            if (i < len && (s[i] == '.' || s[i] == ',')) {
-                i++;
-                int digits = 0;
-                while (i < len && is_digit(s[i])) {
-                    if (++digits > 9) return "more than 9 fractional digits";
-                    frac = frac * 10 + (s[i++] - '0');
-                }
-                if (digits == 0) return "expected digits after the decimal point";
-                for (; digits < 9; digits++) frac *= 10;
-            }
-        }
-        if (hour > 23 || minute > 59 || second > 59) return "the time is out of range";
-        if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-            i++;
-        } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-            int sign = s[i++] == '-' ? -1 : 1, oh, om = 0;
-            if (!read_digits(s, len, &i, 2, &oh)) return "the UTC offset must be +HH:MM";
-            if (i < len && s[i] == ':') i++;
-            if (i < len && !read_digits(s, len, &i, 2, &om)) return "the UTC offset must be +HH:MM";
-            if (oh > 23 || om > 59) return "the UTC offset is out of range";
-            offset_secs = sign * (oh * 3600 + om * 60);
-        }
-    }
-    if (i != len) return "unexpected characters after the date/time";
-    int64_t days = days_from_civil(year, month, day);
-    *secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_secs;
-    *nanos = frac;
-    return NULL;
-}
-
 /* An instant (secs, nanos) on the integer line of a DATE or TIMESTAMP. */
 static int_position position_of_instant(int64_t secs, int64_t nanos, const expr_column *col) {
     int_position pos = {0, 0, true};
@@ -655,15 +580,16 @@ static int literal_int_position(parser *p, const expr_column *col, const token *
     } else if (lit->kind == TOK_FLOAT) {
         pos = position_of_double(lit->f);
     } else if (lit->kind == TOK_STRING && is_time) {
-        int64_t secs, nanos;
-        const char *why = parse_iso8601(lit->str, lit->str_len, &secs, &nanos);
-        if (why) {
+        int64_t secs;
+        int32_t nanos;
+        dl_iso_status st = dl_iso8601_parse(lit->str, lit->str_len, 0, &secs, &nanos, NULL);
+        if (st != DL_ISO_OK) {
             char d[64];
             return fail(p, DL_EINVAL,
                         "invalid %s %s at offset %zu: %s (expected "
                         "'YYYY-MM-DD[THH:MM[:SS[.fraction]]][Z|+HH:MM]')",
                         col->type == DL_TYPE_DATE ? "date" : "timestamp",
-                        describe(p, lit, d, sizeof d), lit->offset, why);
+                        describe(p, lit, d, sizeof d), lit->offset, dl_iso_status_text(st));
         }
         pos = position_of_instant(secs, nanos, col);
     } else {

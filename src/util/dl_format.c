@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "datalake.h"
+#include "util/dl_timeparse.h"
 
 /* Copies len characters of src to buf (truncating to size-1) and terminates. */
 static int copy_out(const char *src, size_t len, char *buf, size_t size) {
@@ -187,19 +188,6 @@ static int64_t floor_div(int64_t a, int64_t b, int64_t *rem) {
     return q;
 }
 
-/* Hinnant's civil_from_days: days since 1970-01-01 -> proleptic Gregorian. */
-static void civil_from_days(int64_t z, int64_t *year, int *month, int *day) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
-    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *year = yoe + era * 400 + (*month <= 2);
-}
-
 /* Writes v as exactly `width` decimal digits (v >= 0, fits) at out. */
 static char *put_digits(char *out, int64_t v, int width) {
     for (int i = width - 1; i >= 0; i--) {
@@ -214,7 +202,7 @@ static char *put_digits(char *out, int64_t v, int width) {
 static int write_civil_date(int64_t days, char *out) {
     int64_t year;
     int month, day;
-    civil_from_days(days, &year, &month, &day);
+    dl_civil_from_days(days, &year, &month, &day);
     char *p = out;
     if (year >= 0 && year <= 9999) {
         p = put_digits(p, year, 4);

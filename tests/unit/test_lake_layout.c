@@ -52,7 +52,8 @@ DL_TEST(lake_layout_paths_and_days) {
     CHECK_EQ_INT(dl_day_of_us(INT64_C(1704412800000000)), day);         /* 2024-01-05T00:00Z */
     CHECK_EQ_INT(dl_day_of_us(INT64_C(1704412800000000) - 1), day - 1); /* one us before */
     CHECK_EQ_INT(dl_day_of_us(-1), -1);
-    int y, m, d;
+    int64_t y;
+    int m, d;
     dl_civil_from_days(day, &y, &m, &d);
     CHECK(y == 2024 && m == 1 && d == 5);
     CHECK_EQ_INT(dl_dataset_period_us("1m"), 60000000);
