@@ -28,6 +28,7 @@ for t in tests/cli/test_*.sh; do
 done
 step "interop (DuckDB, Polars)" node tests/interop/run.mjs --dl build/release/dl
 step "interop (Arrow IPC: apache-arrow, Polars)" node tests/interop/arrow_ipc.mjs --tools build/release/tools
+step "interop (peer benchmark cases: dl vs DuckDB/Polars over dl's lake)" env DL=build/release/dl tests/interop/peers_on_lake.sh
 if [ $quick = 0 ]; then
   step "build asan" make -j"$jobs" MODE=asan all
   step "unit tests (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/dl_tests
