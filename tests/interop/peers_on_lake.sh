@@ -17,7 +17,7 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 node "$bench/gen.mjs" --out "$tmp/data" --small --jobs 2 >/dev/null 2>&1 || { echo "gen.mjs failed"; exit 1; }
 
 passed=0; failed=0
-check_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=s.trim().split("\n").pop();process.stdout.write(JSON.stringify(JSON.parse(l).check))})'; }
+check_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const l=s.trim().split("\n").pop();process.stdout.write(JSON.stringify(JSON.parse(l).check))}catch(e){}})'; }
 same() { # name, then digests that must all be equal
   local name=$1 ref=$2; shift 2
   if [ -z "$ref" ] || [ "$ref" = "null" ]; then echo "FAIL $name: dl produced no digest"; failed=$((failed+1)); return; fi
