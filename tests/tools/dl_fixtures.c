@@ -28,17 +28,11 @@
 #include <string.h>
 
 #include "datalake.h"
+#include "fixture_data.h"
 
 #define FIXTURE_ROWS 5000
 
 /* ---- the data: a pure function of (column, row) ---- */
-
-static uint64_t mix(uint64_t x) { /* splitmix64 finaliser */
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
 
 static const char *const special_strings[] = {
     "",
@@ -99,20 +93,20 @@ static bool is_null(col_id c, int64_t row) {
     if (!col_defs[c].nullable) return false;
     if (row < 20) /* keep the special values of the first rows, except one null among them */
         return c == C_I64 && row == 3;
-    return mix((uint64_t)row * 31 + (uint64_t)c) % 9 == 0;
+    return fixture_mix((uint64_t)row * 31 + (uint64_t)c) % 9 == 0;
 }
 
 static int64_t i64_value(int64_t row) {
     static const int64_t specials[] = {INT64_MIN,     INT64_MAX,       0, 0, -1, 1, INT64_MIN + 1,
                                        INT64_MAX - 1, 9007199254740993};
     if (row < (int64_t)(sizeof specials / sizeof specials[0])) return specials[row];
-    return (int64_t)mix((uint64_t)row) >> (mix((uint64_t)row + 7) % 60);
+    return (int64_t)fixture_mix((uint64_t)row) >> (fixture_mix((uint64_t)row + 7) % 60);
 }
 
 static int32_t i32_value(int64_t row) {
     if (row == 0) return INT32_MIN;
     if (row == 1) return INT32_MAX;
-    return (int32_t)(mix((uint64_t)row * 3) >> (32 + mix((uint64_t)row) % 30));
+    return (int32_t)(fixture_mix((uint64_t)row * 3) >> (32 + fixture_mix((uint64_t)row) % 30));
 }
 
 static double f64_value(int64_t row) {
@@ -121,13 +115,13 @@ static double f64_value(int64_t row) {
         0.1 + 0.2, 1e21,    1e300,  NAN,    INFINITY, -INFINITY, 123456789012345680000.0,
         5e-7,      DBL_MIN, 1.0 / 3};
     if (row < (int64_t)(sizeof specials / sizeof specials[0])) return specials[row];
-    uint64_t h = mix((uint64_t)row * 5);
+    uint64_t h = fixture_mix((uint64_t)row * 5);
     switch (h % 4) {
     case 0:
         return (double)(int64_t)(h >> 40) / 100.0; /* prices with cents */
     case 1: {                                      /* any finite bit pattern */
         double v;
-        uint64_t bits = mix(h);
+        uint64_t bits = fixture_mix(h);
         memcpy(&v, &bits, sizeof v);
         return isfinite(v) ? v : 1.5;
     }
@@ -143,7 +137,7 @@ static float f32_value(int64_t row) {
                                      FLT_MAX,         -FLT_MAX,    0.1f,   (float)NAN,
                                      (float)INFINITY, 16777217.0f, 3.4e-5f};
     if (row < (int64_t)(sizeof specials / sizeof specials[0])) return specials[row];
-    uint64_t h = mix((uint64_t)row * 11);
+    uint64_t h = fixture_mix((uint64_t)row * 11);
     if (h % 2) return (float)(int32_t)(h >> 40) / 64.0f;
     float v;
     uint32_t bits = (uint32_t)(h >> 13);
@@ -160,7 +154,7 @@ static int64_t ts_value(int64_t row, dl_time_unit unit) {
     if (row == 1) return -1; /* the last unit before the epoch */
     if (row < 5) return specials_ms[row] * per_ms;
     const int64_t lo = -2208988800000LL, span = 9467280000000LL; /* 1900 + 300 years in ms */
-    uint64_t h = mix((uint64_t)row * 13 + (uint64_t)unit);
+    uint64_t h = fixture_mix((uint64_t)row * 13 + (uint64_t)unit);
     int64_t ms = lo + (int64_t)(h % (uint64_t)span);
     return ms * per_ms + (int64_t)((h >> 48) % (uint64_t)per_ms);
 }
@@ -169,7 +163,7 @@ static int32_t date_value(int64_t row) {
     static const int32_t specials[] = {0, -1, 11016 /* 2000-02-29 */, 2932896 /* 9999-12-31 */,
                                        -719162 /* 0001-01-01 */};
     if (row < 5) return specials[row];
-    return (int32_t)(mix((uint64_t)row * 17) % 120000) - 40000;
+    return (int32_t)(fixture_mix((uint64_t)row * 17) % 120000) - 40000;
 }
 
 static size_t str_value(int64_t row, char *buf, size_t size) {
@@ -177,7 +171,7 @@ static size_t str_value(int64_t row, char *buf, size_t size) {
         snprintf(buf, size, "%s", special_strings[row]);
         return strlen(buf);
     }
-    uint64_t h = mix((uint64_t)row * 19);
+    uint64_t h = fixture_mix((uint64_t)row * 19);
     if (h % 5 == 0) { /* a longer string with multi-byte characters */
         size_t n = 0;
         for (int k = 0; k < (int)(h % 40) + 10 && n + 8 < size; k++)
@@ -190,8 +184,8 @@ static size_t str_value(int64_t row, char *buf, size_t size) {
 }
 
 static size_t bin_value(int64_t row, uint8_t *buf) {
-    size_t n = (size_t)(mix((uint64_t)row * 23) % 12); /* 0..11 bytes, any values */
-    for (size_t k = 0; k < n; k++) buf[k] = (uint8_t)(mix((uint64_t)row * 29 + k) >> 7);
+    size_t n = (size_t)(fixture_mix((uint64_t)row * 23) % 12); /* 0..11 bytes, any values */
+    for (size_t k = 0; k < n; k++) buf[k] = (uint8_t)(fixture_mix((uint64_t)row * 29 + k) >> 7);
     return n;
 }
 
@@ -203,7 +197,7 @@ static int append_row_value(dl_column *col, col_id c, int64_t row, dl_error *err
     uint8_t bytes[16];
     switch (c) {
     case C_BOOL:
-        return dl_column_append_bool(col, mix((uint64_t)row) & 1, err);
+        return dl_column_append_bool(col, fixture_mix((uint64_t)row) & 1, err);
     case C_I32:
         return dl_column_append_i32(col, i32_value(row), err);
     case C_I64:
@@ -215,7 +209,7 @@ static int append_row_value(dl_column *col, col_id c, int64_t row, dl_error *err
     case C_STR:
         return dl_column_append_str(col, text, str_value(row, text, sizeof text), err);
     case C_SYM: {
-        const char *s = symbols[mix((uint64_t)row / 50) % 5];
+        const char *s = symbols[fixture_mix((uint64_t)row / 50) % 5];
         return dl_column_append_str(col, s, strlen(s), err);
     }
     case C_BIN:
@@ -243,9 +237,7 @@ static int build_table(int64_t rows, dl_table *table, dl_error *err) {
     int rc = DL_OK;
     for (int c = 0; c < NUM_COLS && rc == DL_OK; c++) {
         const col_def *d = &col_defs[c];
-        rc = d->type == DL_TYPE_TIMESTAMP
-                 ? dl_schema_add_timestamp(&schema, d->name, d->unit, d->nullable, err)
-                 : dl_schema_add(&schema, d->name, d->type, d->nullable, err);
+        rc = fixture_schema_add(&schema, d->name, d->type, d->unit, d->nullable, err);
     }
     if (rc == DL_OK) rc = dl_table_init(table, &schema, err);
     dl_schema_free(&schema);
@@ -260,65 +252,6 @@ static int build_table(int64_t rows, dl_table *table, dl_error *err) {
 
 /* ---- expected.json ---- */
 
-static void write_json_string(FILE *f, const char *s, size_t len) {
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void write_expected_value(FILE *f, const dl_column *col, int64_t i) {
-    if (!dl_column_is_valid(col, i)) {
-        fputs("null", f);
-        return;
-    }
-    switch (col->type) {
-    case DL_TYPE_BOOL:
-        fputs(((const uint8_t *)col->values)[i] ? "true" : "false", f);
-        break;
-    case DL_TYPE_INT32:
-    case DL_TYPE_DATE:
-        fprintf(f, "%" PRId32, ((const int32_t *)col->values)[i]);
-        break;
-    case DL_TYPE_INT64:
-    case DL_TYPE_TIMESTAMP:
-        fprintf(f, "\"%" PRId64 "\"", ((const int64_t *)col->values)[i]);
-        break;
-    case DL_TYPE_FLOAT: {
-        uint32_t bits;
-        memcpy(&bits, (const float *)col->values + i, sizeof bits);
-        fprintf(f, "\"0x%08" PRIx32 "\"", bits);
-        break;
-    }
-    case DL_TYPE_DOUBLE: {
-        uint64_t bits;
-        memcpy(&bits, (const double *)col->values + i, sizeof bits);
-        fprintf(f, "\"0x%016" PRIx64 "\"", bits);
-        break;
-    }
-    case DL_TYPE_STRING:
-        write_json_string(f, col->data + col->offsets[i],
-                          (size_t)(col->offsets[i + 1] - col->offsets[i]));
-        break;
-    case DL_TYPE_BINARY:
-        fputc('"', f);
-        for (int64_t k = col->offsets[i]; k < col->offsets[i + 1]; k++)
-            fprintf(f, "%02x", (unsigned char)col->data[k]);
-        fputc('"', f);
-        break;
-    default:
-        fputs("null", f);
-        break;
-    }
-}
-
 static int write_expected(const char *path, const dl_table *t, dl_error *err) {
     FILE *f = fopen(path, "w");
     if (!f) return dl_error_set(err, DL_EIO, "cannot create %s", path);
@@ -331,7 +264,7 @@ static int write_expected(const char *path, const dl_table *t, dl_error *err) {
                 fd->nullable ? "true" : "false");
         for (int64_t i = 0; i < t->num_rows; i++) {
             if (i) fputc(',', f);
-            write_expected_value(f, &t->columns[c], i);
+            fixture_json_value(f, &t->columns[c], i);
         }
         fputs("]}", f);
     }

@@ -25,13 +25,7 @@
 #include <string.h>
 
 #include "datalake.h"
-
-static uint64_t mix(uint64_t x) { /* splitmix64 finaliser */
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+#include "fixture_data.h"
 
 typedef enum col_id {
     C_BOOL,
@@ -82,33 +76,34 @@ enum { NUM_STRINGS = (int)(sizeof strings / sizeof strings[0]) };
 ** null in every nullable column, so each has nulls even in tiny tables). */
 static bool is_null(col_id c, int64_t row) {
     if (!col_defs[c].nullable || row == 0) return false;
-    return row == 3 || mix((uint64_t)row * 31 + (uint64_t)c) % 7 == 0;
+    return row == 3 || fixture_mix((uint64_t)row * 31 + (uint64_t)c) % 7 == 0;
 }
 
 static int64_t i64_value(col_id c, int64_t row) {
     static const int64_t specials[] = {INT64_MIN, INT64_MAX, 0, -1, 9007199254740993};
     if (c == C_I64 && row < 5) return specials[row];
-    return (int64_t)mix((uint64_t)row * 7 + (uint64_t)c) >> (mix((uint64_t)row) % 40);
+    return (int64_t)fixture_mix((uint64_t)row * 7 + (uint64_t)c) >>
+           (fixture_mix((uint64_t)row) % 40);
 }
 
 static int32_t i32_value(col_id c, int64_t row) {
     if (row == 1) return c == C_DATE ? -719162 : INT32_MIN; /* 0001-01-01 */
     if (row == 2) return c == C_DATE ? 2932896 : INT32_MAX; /* 9999-12-31 */
-    if (c == C_DATE) return (int32_t)(mix((uint64_t)row * 17) % 80000) - 30000;
-    return (int32_t)mix((uint64_t)row * 3);
+    if (c == C_DATE) return (int32_t)(fixture_mix((uint64_t)row * 17) % 80000) - 30000;
+    return (int32_t)fixture_mix((uint64_t)row * 3);
 }
 
 static double f64_value(int64_t row) {
     /* row 3 is null: keep NaN elsewhere */
     static const double specials[] = {-0.0, 1e-300, NAN, 5e-324, INFINITY, -INFINITY, 0.1};
     if (row < 7) return specials[row];
-    return (double)(int64_t)(mix((uint64_t)row * 5) >> 30) / 128.0;
+    return (double)(int64_t)(fixture_mix((uint64_t)row * 5) >> 30) / 128.0;
 }
 
 static float f32_value(int64_t row) {
     static const float specials[] = {-0.0f, 1e-45f, (float)NAN, 3.4e38f, (float)-INFINITY};
     if (row < 5) return specials[row];
-    return (float)(int32_t)(mix((uint64_t)row * 11) >> 40) / 64.0f;
+    return (float)(int32_t)(fixture_mix((uint64_t)row * 11) >> 40) / 64.0f;
 }
 
 /* Timestamps over 1900..2200 (in range for ns everywhere). */
@@ -117,20 +112,20 @@ static int64_t ts_value(col_id c, int64_t row, dl_time_unit unit) {
     if (row == 1) return -1; /* the last unit before the epoch */
     if (row == 2) return 0;
     const int64_t lo = -2208988800000LL, span = 9467280000000LL;
-    uint64_t h = mix((uint64_t)row * 13 + (uint64_t)c);
+    uint64_t h = fixture_mix((uint64_t)row * 13 + (uint64_t)c);
     return (lo + (int64_t)(h % (uint64_t)span)) * per_ms + (int64_t)((h >> 48) % (uint64_t)per_ms);
 }
 
 static size_t str_value(int64_t row, char *buf, size_t size) {
     if (row < NUM_STRINGS) return (size_t)snprintf(buf, size, "%s", strings[row]);
     return (size_t)snprintf(buf, size, "row-%" PRId64 "-\xC3\xA4-%llx", row,
-                            (unsigned long long)(mix((uint64_t)row) & 0xFFFFF));
+                            (unsigned long long)(fixture_mix((uint64_t)row) & 0xFFFFF));
 }
 
 static size_t bin_value(int64_t row, uint8_t *buf) {
-    size_t n = (size_t)(mix((uint64_t)row * 23) % 10); /* 0..9 bytes, zeros included */
+    size_t n = (size_t)(fixture_mix((uint64_t)row * 23) % 10); /* 0..9 bytes, zeros included */
     for (size_t k = 0; k < n; k++)
-        buf[k] = (uint8_t)(mix((uint64_t)row * 29 + k) >> (k % 2 ? 7 : 60));
+        buf[k] = (uint8_t)(fixture_mix((uint64_t)row * 29 + k) >> (k % 2 ? 7 : 60));
     return n;
 }
 
@@ -142,7 +137,7 @@ static int append_value(dl_column *col, col_id c, int64_t row, dl_error *err) {
     uint8_t bytes[16];
     switch (c) {
     case C_BOOL:
-        return dl_column_append_bool(col, mix((uint64_t)row) & 1, err);
+        return dl_column_append_bool(col, fixture_mix((uint64_t)row) & 1, err);
     case C_I32:
     case C_DATE:
         return dl_column_append_i32(col, i32_value(c, row), err);
@@ -171,9 +166,7 @@ static int make_schema(dl_schema *schema, dl_error *err) {
     dl_schema_init(schema);
     for (int c = 0; c < NUM_COLS; c++) {
         const col_def *d = &col_defs[c];
-        int rc = d->type == DL_TYPE_TIMESTAMP
-                     ? dl_schema_add_timestamp(schema, d->name, d->unit, d->nullable, err)
-                     : dl_schema_add(schema, d->name, d->type, d->nullable, err);
+        int rc = fixture_schema_add(schema, d->name, d->type, d->unit, d->nullable, err);
         if (rc != DL_OK) return rc;
         schema->fields[c].utc = d->utc;
     }
@@ -196,74 +189,10 @@ static int fill_rows(dl_table *table, int64_t from, int64_t count, dl_error *err
 
 /* ---- expected values as JSON ---- */
 
-static void json_string(FILE *f, const char *s, size_t n) {
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_value(FILE *f, col_id c, int64_t row) {
-    if (is_null(c, row)) {
-        fputs("null", f);
-        return;
-    }
-    char text[64];
-    uint8_t bytes[16];
-    switch (c) {
-    case C_BOOL:
-        fputs(mix((uint64_t)row) & 1 ? "true" : "false", f);
-        break;
-    case C_I32:
-    case C_DATE:
-        fprintf(f, "%" PRId32, i32_value(c, row));
-        break;
-    case C_I64:
-    case C_DECIMAL:
-        fprintf(f, "\"%" PRId64 "\"", i64_value(c, row));
-        break;
-    case C_F32: {
-        float v = f32_value(row);
-        uint32_t bits;
-        memcpy(&bits, &v, 4);
-        fprintf(f, "\"0x%08" PRIx32 "\"", bits);
-        break;
-    }
-    case C_F64: {
-        double v = f64_value(row);
-        uint64_t bits;
-        memcpy(&bits, &v, 8);
-        fprintf(f, "\"0x%016" PRIx64 "\"", bits);
-        break;
-    }
-    case C_STR:
-        json_string(f, text, str_value(row, text, sizeof text));
-        break;
-    case C_BIN: {
-        size_t n = bin_value(row, bytes);
-        fputc('"', f);
-        for (size_t k = 0; k < n; k++) fprintf(f, "%02x", bytes[k]);
-        fputc('"', f);
-        break;
-    }
-    case C_TS_MS:
-    case C_TS_US:
-    case C_TS_NS_LOCAL:
-        fprintf(f, "\"%" PRId64 "\"", ts_value(c, row, col_defs[c].unit));
-        break;
-    case NUM_COLS:
-        break;
-    }
-}
-
-static int write_expected(const char *path, const dl_schema *schema, int64_t rows, int batches) {
+/* The values as handed to the writer: `table` holds all rows [0, rows). */
+static int write_expected(const char *path, const dl_table *table, int batches) {
+    const dl_schema *schema = &table->schema;
+    int64_t rows = table->num_rows;
     FILE *f = fopen(path, "w");
     if (!f) {
         perror(path);
@@ -280,7 +209,7 @@ static int write_expected(const char *path, const dl_schema *schema, int64_t row
                 fd->decimal_precision);
         for (int64_t row = 0; row < rows; row++) {
             if (row) fputc(',', f);
-            json_value(f, (col_id)c, row);
+            fixture_json_value(f, &table->columns[c], row);
         }
         fputs("]}", f);
     }
@@ -339,7 +268,8 @@ int main(int argc, char **argv) {
         perror("dl_ipc_fixture: writing the stream");
         goto done;
     }
-    status = expected_path ? write_expected(expected_path, &schema, rows, batches) : 0;
+    if (expected_path && fill_rows(&table, 0, rows, &err) != DL_OK) goto done;
+    status = expected_path ? write_expected(expected_path, &table, batches) : 0;
 done:
     if (status && err.message[0]) fprintf(stderr, "dl_ipc_fixture: %s\n", err.message);
     dl_ipc_writer_abort(w);
