@@ -797,6 +797,48 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err);
 void dl_query_get_stats(const dl_query *q, dl_query_stats *out);
 void dl_query_close(dl_query *q);
 
+/* ---- derived datasets: resample into the lake (src/query/dl_derive.c) ---- */
+
+typedef struct dl_resample_options {
+    int threads;  /* query decode and day-file encoding threads (0 = defaults) */
+    bool durable; /* syncfs before publishing, as every lake write (default true) */
+} dl_resample_options;
+
+void dl_resample_options_default(dl_resample_options *opts);
+
+typedef struct dl_resample_result {
+    char source[DL_DATASET_NAME_MAX]; /* canonical source name */
+    char target[DL_DATASET_NAME_MAX]; /* EXCHANGE/MARKET/SYMBOL/agg/PERIOD */
+    int64_t source_version;           /* the source version read (recorded as lineage) */
+    int64_t recorded_source_version;  /* lineage of the agg before the run (0 = none) */
+    int64_t days_total;               /* source day files */
+    int64_t days_recomputed;          /* source days whose bars were recomputed */
+    int64_t days_written;             /* agg day files created or replaced */
+    int64_t days_unchanged;           /* recomputed agg days with identical bytes */
+    int64_t rows_in;                  /* source rows read */
+    int64_t bars_out;                 /* bars computed */
+    int64_t version;                  /* new agg version, 0 when nothing changed */
+} dl_resample_result;
+
+/*
+** Builds or updates the agg dataset EXCHANGE/MARKET/SYMBOL/agg/PERIOD from
+** `source`: a raw dataset with a fixed period (OHLCV resampler; PERIOD must
+** be a multiple of it) or a ticks dataset (bars from ticks: OHLCV, vwap,
+** trade count; columns ts, price, qty).  PERIOD must divide a UTC day
+** (1m .. 1d) so that each agg day file depends on one source day file.
+** Incremental: only the days whose source file changed since the source
+** version the agg recorded are recomputed; no change -> no new version.
+** Each agg version's message records its lineage:
+**     "dl resample: dl.source=<source> dl.source_version=<N>"
+** result may be NULL.
+*/
+int dl_lake_resample(dl_lake *lake, const char *source, const char *period,
+                     const dl_resample_options *opts, dl_resample_result *result, dl_error *err);
+/* Extracts the lineage from a version message written by dl_lake_resample:
+** DL_OK and source/source_version, or DL_ENOTFOUND. */
+int dl_resample_lineage_parse(const char *message, char *source, size_t source_size,
+                              int64_t *source_version);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,8 @@ int cli_cmd_schema(int argc, char **argv);
 int cli_cmd_cat(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
 int cli_cmd_query(int argc, char **argv);
+int cli_cmd_resample(int argc, char **argv);
+int cli_cmd_join(int argc, char **argv);
 
 /* Monotonic clock in seconds (for timings and progress rates). */
 double cli_now_seconds(void);
@@ -178,5 +180,45 @@ int cli_print_schema(FILE *out, const char *path, const dl_parquet_reader *r, bo
 ** Returns DL_OK or the reader's error. */
 int cli_stream_rows(const dl_parquet_reader *r, const int *columns, int num_columns, int64_t limit,
                     cli_row_writer *writer, dl_error *err);
+
+/* ---- result sinks (cli_sink.c): --format/--output/--limit/--tail ---- */
+
+/* The options a command producing result rows lists in its cli_option table. */
+/* clang-format off */
+#define CLI_SINK_OPTIONS                                                           \
+    {"format", "FMT", "table (default), csv, jsonl, parquet or arrow (IPC stream)"}, \
+    {"output", "FILE", "write to FILE instead of stdout (required for parquet)"},    \
+    {"limit", "N", "at most N rows (the first N)"},                                  \
+    {"tail", "N", "only the last N rows"}
+/* clang-format on */
+
+typedef enum cli_sink_kind { CLI_SINK_ROWS, CLI_SINK_PARQUET, CLI_SINK_ARROW } cli_sink_kind;
+
+typedef struct cli_sink {
+    cli_sink_kind kind;
+    cli_format row_format; /* CLI_SINK_ROWS */
+    const char *output;    /* NULL = stdout */
+    int64_t limit, tail;   /* -1 = unset; the table format defaults to 20 rows */
+    int64_t written;       /* rows handed to the writer */
+    /* internal */
+    FILE *file;
+    cli_row_writer *rows;
+    dl_parquet_writer *parquet;
+    dl_ipc_writer *ipc;
+    dl_table tail_rows;
+    bool has_tail_rows;
+} cli_sink;
+
+/* Reads the CLI_SINK_OPTIONS of `a`.  Returns CLI_CONTINUE, or the usage
+** exit code after printing the problem. */
+int cli_sink_parse(cli_sink *s, const cli_args *a);
+/* Opens the output for rows of `schema` (borrowed until close). */
+int cli_sink_open(cli_sink *s, const dl_schema *schema, dl_error *err);
+/* Hands a batch to the sink; *done turns true once --limit rows are out. */
+int cli_sink_put(cli_sink *s, const dl_table *batch, bool *done, dl_error *err);
+/* Writes the --tail rows (when rc is DL_OK), finishes or aborts the writer
+** and closes the file.  Returns rc, or the first error closing.  Safe after
+** a failed or skipped open. */
+int cli_sink_close(cli_sink *s, int rc, dl_error *err);
 
 #endif /* DL_CLI_H */
