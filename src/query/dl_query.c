@@ -8,13 +8,21 @@
 ** `window` tasks ahead of the consumer, so memory stays bounded by
 ** window x one day file whatever the lake size.  Each task produces one
 ** result table; dl_query_next hands them out in task order.
+**
+** Uniform view: the query's columns are the union of the datasets'
+** schemas, widened with the lake's own rule (int32 -> int64 / double,
+** float -> double, ms -> us -> ns), so a file holding a narrower type is
+** converted on read (and its statistics restated for pruning), and a
+** column a file lacks reads as null.
 */
+#include <ctype.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lake/dl_lake_internal.h" /* dl_schema_union, dl_table_conform: the lake's widening */
 #include "util/dl_internal.h"
 
 void dl_query_spec_default(dl_query_spec *spec) {
@@ -25,7 +33,7 @@ void dl_query_spec_default(dl_query_spec *spec) {
 }
 
 typedef struct query_task {
-    int dataset;        /* index into q->ds */
+    int dataset; /* index into q->ds */
     const dl_lake_file *file;
     /* result */
     bool done;
@@ -50,19 +58,23 @@ struct dl_query {
     int ts_index;           /* of ts in scan_schema, -1 if none */
     int *out_from_scan;     /* output column i = scan column out_from_scan[i] (-1 = symbol) */
     dl_expr *filter;
+    int *filter_cols; /* union columns the filter reads */
+    int num_filter_cols;
     int64_t ts_from, ts_to;
     query_dataset *ds;
     int num_ds;
     query_task *tasks;
     int64_t num_tasks;
-    int64_t next_task;      /* next task a worker takes */
-    int64_t next_out;       /* next task the consumer returns */
+    int64_t next_task; /* next task a worker takes */
+    int64_t next_out;  /* next task the consumer returns */
     int64_t window;
     bool stop;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t *threads;
     int num_threads;
+    int failed; /* first error handed out (sticky), DL_OK if none */
+    dl_error failure;
     dl_query_stats stats;
 };
 
@@ -70,9 +82,26 @@ struct dl_query {
 /* Planning                                                             */
 /* ------------------------------------------------------------------ */
 
-static bool is_pattern(const char *s) { return strpbrk(s, "*?[") != NULL; }
+static bool is_pattern(const char *s) {
+    return strpbrk(s, "*?[") != NULL;
+}
 
-static int add_dataset(dl_query *q, const char *name, const dl_query_spec *spec, dl_error *err) {
+/* Dataset names are stored with EXCHANGE/MARKET/SYMBOL in upper case (see
+** dl_dataset_parse); a pattern is normalised the same way so that
+** "binance/spot/btc*" matches.  TYPE and PERIOD keep their case ("1m" is a
+** minute, "1M" a month). */
+static void normalise_pattern(const char *pat, char *out, size_t size) {
+    snprintf(out, size, "%s", pat);
+    int component = 0;
+    for (char *p = out; *p && component < 3; p++) {
+        if (*p == '/')
+            component++;
+        else
+            *p = (char)toupper((unsigned char)*p);
+    }
+}
+
+static int add_dataset(dl_query *q, const char *name, dl_error *err) {
     for (int i = 0; i < q->num_ds; i++)
         if (strcmp(q->ds[i].name, name) == 0) return DL_OK; /* listed twice */
     query_dataset *ds = realloc(q->ds, sizeof *ds * (size_t)(q->num_ds + 1));
@@ -85,14 +114,39 @@ static int add_dataset(dl_query *q, const char *name, const dl_query_spec *spec,
     int rc = dl_dataset_parse(name, &id, err);
     if (rc != DL_OK) return rc;
     snprintf(d->symbol, sizeof d->symbol, "%s", id.symbol);
-    int64_t version = spec->as_of_version;
-    if (spec->as_of_time) {
-        rc = dl_lake_version_at(q->lake, name, spec->as_of_time, &version, err);
+    q->num_ds++;
+    return DL_OK;
+}
+
+/* Asks the catalog for each dataset's files in the time range, at the
+** requested version.  With as_of_time, a dataset that did not exist yet
+** has no rows; only when none existed is that an error. */
+static int list_files(dl_query *q, const dl_query_spec *spec, dl_error *err) {
+    int existed = 0;
+    dl_error first_missing, why;
+    dl_error_clear(&first_missing);
+    for (int i = 0; i < q->num_ds; i++) {
+        int64_t version = spec->as_of_version;
+        if (spec->as_of_time) {
+            int rc = dl_lake_version_at(q->lake, q->ds[i].name, spec->as_of_time, &version, &why);
+            if (rc == DL_ENOTFOUND) { /* leave its file list empty */
+                if (!first_missing.message[0]) first_missing = why;
+                continue;
+            }
+            if (rc != DL_OK) {
+                if (err) *err = why;
+                return rc;
+            }
+        }
+        existed++;
+        int rc = dl_lake_files(q->lake, q->ds[i].name, q->ts_from, q->ts_to, version,
+                               &q->ds[i].files, err);
         if (rc != DL_OK) return rc;
     }
-    rc = dl_lake_files(q->lake, name, q->ts_from, q->ts_to, version, &d->files, err);
-    if (rc != DL_OK) return rc;
-    q->num_ds++;
+    if (existed == 0) {
+        if (err) *err = first_missing;
+        return DL_ENOTFOUND;
+    }
     return DL_OK;
 }
 
@@ -100,54 +154,91 @@ static int match_datasets(dl_query *q, const dl_query_spec *spec, dl_error *err)
     int rc = DL_OK;
     dl_dataset_info *all = NULL;
     int64_t count = 0;
+    if (spec->num_datasets > 0 && !spec->datasets)
+        DL_FAIL(err, DL_EINVAL, "query: %d datasets announced but no names given",
+                spec->num_datasets);
     for (int i = 0; i < spec->num_datasets; i++) {
         const char *pat = spec->datasets[i];
+        if (!pat || !pat[0]) DL_FAIL(err, DL_EINVAL, "query: dataset name %d is empty", i + 1);
         if (!is_pattern(pat)) {
             dl_dataset_id id;
             char canon[DL_DATASET_NAME_MAX];
             DL_TRY(dl_dataset_parse(pat, &id, err));
             dl_dataset_format(&id, canon, sizeof canon);
-            DL_TRY(add_dataset(q, canon, spec, err));
+            DL_TRY(add_dataset(q, canon, err));
             continue;
         }
         if (!all) DL_TRY(dl_lake_datasets(q->lake, &all, &count, err));
+        char norm[4 * DL_DATASET_NAME_MAX];
+        normalise_pattern(pat, norm, sizeof norm);
         int matched = 0;
         for (int64_t k = 0; k < count; k++) {
-            if (fnmatch(pat, all[k].name, FNM_PATHNAME) == 0) {
-                DL_TRY(add_dataset(q, all[k].name, spec, err));
+            if (fnmatch(norm, all[k].name, FNM_PATHNAME) == 0) {
+                DL_TRY(add_dataset(q, all[k].name, err));
                 matched++;
             }
         }
         if (!matched) DL_FAIL(err, DL_ENOTFOUND, "no dataset matches '%s' (see `dl ls`)", pat);
     }
     if (q->num_ds == 0) DL_FAIL(err, DL_EINVAL, "query: no dataset given");
+    if (spec->as_of_version && q->num_ds != 1)
+        DL_FAIL(err, DL_EINVAL,
+                "query: as_of_version needs exactly one dataset, but %d match (a version number "
+                "is per dataset; use as_of_time for several)",
+                q->num_ds);
+    DL_TRY(list_files(q, spec, err));
 cleanup:
     free(all);
     return rc;
 }
 
-/* Wider of two types a column may have in different files, or -1. */
-static int widen(dl_type a, dl_type b) {
-    if (a == b) return (int)a;
-    if ((a == DL_TYPE_INT32 && b == DL_TYPE_INT64) || (a == DL_TYPE_INT64 && b == DL_TYPE_INT32))
-        return DL_TYPE_INT64;
-    if ((a == DL_TYPE_FLOAT && b == DL_TYPE_DOUBLE) || (a == DL_TYPE_DOUBLE && b == DL_TYPE_FLOAT))
-        return DL_TYPE_DOUBLE;
-    return -1;
+static bool same_type(const dl_field *a, const dl_field *b) {
+    return a->type == b->type && (a->type != DL_TYPE_TIMESTAMP || a->unit == b->unit);
 }
 
-static int add_field(dl_schema *s, const dl_field *f, dl_error *err) {
-    int at = dl_schema_find(s, f->name);
-    if (at >= 0) {
-        dl_field *g = &s->fields[at];
-        int t = widen(g->type, f->type);
-        if (t < 0 || (g->type == DL_TYPE_TIMESTAMP && g->unit != f->unit))
-            return dl_error_set(err, DL_ECONFLICT, "column %s is %s in one dataset and %s in another",
-                                f->name, dl_type_name(g->type), dl_type_name(f->type));
-        g->type = (dl_type)t;
-        g->nullable |= f->nullable;
-        return DL_OK;
+static void describe_type(const dl_field *f, char *buf, size_t size) {
+    if (f->type == DL_TYPE_TIMESTAMP)
+        snprintf(buf, size, "timestamp(%s)", dl_unit_name(f->unit));
+    else
+        snprintf(buf, size, "%s", dl_type_name(f->type));
+}
+
+/* The union schema of all matched datasets, widened with the lake's own
+** rule (dl_schema_union), so that whatever a dataset may hold in its files
+** fits the query's columns.  A column some dataset lacks is nullable. */
+static int union_schema(dl_query *q, dl_schema *out, dl_error *err) {
+    int rc = DL_OK;
+    dl_schema *each = calloc((size_t)q->num_ds, sizeof *each);
+    if (!each) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    dl_schema_init(out);
+    for (int i = 0; i < q->num_ds; i++) {
+        DL_TRY(dl_lake_dataset_schema(q->lake, q->ds[i].name, &each[i], err));
+        for (int f = 0; f < each[i].num_fields; f++) {
+            dl_schema one = {1, &each[i].fields[f]};
+            if (dl_schema_union(out, &one, q->ds[i].name, NULL) == DL_OK) continue;
+            const char *name = each[i].fields[f].name;
+            int j = 0;
+            while (j < i && dl_schema_find(&each[j], name) < 0) j++;
+            char here[48], there[48];
+            describe_type(&each[i].fields[f], here, sizeof here);
+            describe_type(&out->fields[dl_schema_find(out, name)], there, sizeof there);
+            DL_FAIL(err, DL_ECONFLICT,
+                    "query: column '%s' is %s in %s but %s in %s; these datasets cannot be "
+                    "queried together (query them separately)",
+                    name, here, q->ds[i].name, there, q->ds[j].name);
+        }
     }
+    for (int f = 0; f < out->num_fields; f++)
+        for (int i = 0; i < q->num_ds; i++)
+            if (dl_schema_find(&each[i], out->fields[f].name) < 0) out->fields[f].nullable = true;
+cleanup:
+    for (int i = 0; i < q->num_ds; i++) dl_schema_free(&each[i]);
+    free(each);
+    if (rc != DL_OK) dl_schema_free(out);
+    return rc;
+}
+
+static int copy_field(dl_schema *s, const dl_field *f, dl_error *err) {
     int rc = dl_schema_add(s, f->name, f->type, f->nullable, err);
     if (rc != DL_OK) return rc;
     s->fields[s->num_fields - 1].unit = f->unit;
@@ -155,77 +246,59 @@ static int add_field(dl_schema *s, const dl_field *f, dl_error *err) {
     return DL_OK;
 }
 
-/* The union schema of all matched datasets. */
-static int union_schema(dl_query *q, dl_schema *out, dl_error *err) {
-    int rc = DL_OK;
-    dl_schema_init(out);
-    for (int i = 0; i < q->num_ds; i++) {
-        dl_schema s;
-        DL_TRY(dl_lake_dataset_schema(q->lake, q->ds[i].name, &s, err));
-        for (int f = 0; f < s.num_fields && rc == DL_OK; f++) {
-            rc = add_field(out, &s.fields[f], err);
-            /* a column missing from some files is nullable in the union */
-        }
-        dl_schema_free(&s);
-        if (rc != DL_OK) goto cleanup;
-    }
-    /* columns not present in every dataset become nullable */
-    if (q->num_ds > 1) {
-        for (int f = 0; f < out->num_fields; f++) {
-            for (int i = 0; i < q->num_ds; i++) {
-                dl_schema s;
-                DL_TRY(dl_lake_dataset_schema(q->lake, q->ds[i].name, &s, err));
-                if (dl_schema_find(&s, out->fields[f].name) < 0) out->fields[f].nullable = true;
-                dl_schema_free(&s);
-            }
-        }
-    }
-cleanup:
-    if (rc != DL_OK) dl_schema_free(out);
-    return rc;
+/* Adds union column `name` to the scan schema unless it is there. */
+static int need_scan_column(dl_query *q, const dl_schema *uni, const char *name, dl_error *err) {
+    if (dl_schema_find(&q->scan_schema, name) >= 0) return DL_OK;
+    return copy_field(&q->scan_schema, &uni->fields[dl_schema_find(uni, name)], err);
 }
 
-static int build_schemas(dl_query *q, const dl_query_spec *spec, const dl_schema *uni, dl_error *err) {
+static int unknown_column(const dl_schema *uni, const char *name, dl_error *err) {
+    char list[512] = "";
+    size_t pos = 0;
+    for (int f = 0; f < uni->num_fields && pos < sizeof list - 64; f++)
+        pos += (size_t)snprintf(list + pos, sizeof list - pos, "%s%s", f ? ", " : "",
+                                uni->fields[f].name);
+    return dl_error_set(err, DL_ENOTFOUND, "query: unknown column '%s' (columns: %s)", name, list);
+}
+
+static int build_schemas(dl_query *q, const dl_query_spec *spec, const dl_schema *uni,
+                         dl_error *err) {
     int rc = DL_OK;
     bool symbol = spec->symbol_column == 1 || (spec->symbol_column < 0 && q->num_ds > 1);
-    dl_schema_init(&q->out_schema);
-    dl_schema_init(&q->scan_schema);
-    int nout = (spec->columns && spec->num_columns > 0) ? spec->num_columns : uni->num_fields;
+    bool projected = spec->columns && spec->num_columns > 0;
+    int nout = projected ? spec->num_columns : uni->num_fields;
     q->out_from_scan = calloc((size_t)nout + 1, sizeof(int));
     if (!q->out_from_scan) DL_FAIL(err, DL_ENOMEM, "out of memory");
-    int k = 0;
     if (symbol) {
         DL_TRY(dl_schema_add(&q->out_schema, "symbol", DL_TYPE_STRING, false, err));
-        q->out_from_scan[k++] = -1;
+        q->out_from_scan[0] = -1;
     }
     for (int i = 0; i < nout; i++) {
-        const char *name = (spec->columns && spec->num_columns > 0) ? spec->columns[i] : uni->fields[i].name;
-        if (symbol && strcmp(name, "symbol") == 0) continue;
+        const char *name = projected ? spec->columns[i] : uni->fields[i].name;
+        if (!name) DL_FAIL(err, DL_EINVAL, "query: column name %d is missing", i + 1);
+        if (symbol && strcmp(name, "symbol") == 0) continue; /* already first */
         int at = dl_schema_find(uni, name);
         if (at < 0) {
-            char list[512] = "";
-            size_t pos = 0;
-            for (int f = 0; f < uni->num_fields && pos < sizeof list - 64; f++)
-                pos += (size_t)snprintf(list + pos, sizeof list - pos, "%s%s", f ? ", " : "", uni->fields[f].name);
-            DL_FAIL(err, DL_ENOTFOUND, "unknown column '%s' (columns: %s)", name, list);
+            rc = unknown_column(uni, name, err);
+            goto cleanup;
         }
-        if (dl_schema_find(&q->scan_schema, name) < 0) DL_TRY(add_field(&q->scan_schema, &uni->fields[at], err));
-        DL_TRY(add_field(&q->out_schema, &uni->fields[at], err));
-        q->out_from_scan[k++] = dl_schema_find(&q->scan_schema, name);
+        /* a repeated name would make two output columns of one name */
+        if (dl_schema_find(&q->out_schema, name) >= 0)
+            DL_FAIL(err, DL_EINVAL, "query: column '%s' is listed twice", name);
+        DL_TRY(need_scan_column(q, uni, name, err));
+        DL_TRY(copy_field(&q->out_schema, &uni->fields[at], err));
+        q->out_from_scan[q->out_schema.num_fields - 1] = dl_schema_find(&q->scan_schema, name);
     }
     /* the filter may read columns that are not output */
     if (spec->filter && spec->filter[0]) {
         DL_TRY(dl_expr_parse(spec->filter, uni, &q->filter, err));
-        for (int i = 0; i < dl_expr_num_columns(q->filter); i++) {
-            const char *name = dl_expr_column_name(q->filter, i);
-            if (dl_schema_find(&q->scan_schema, name) < 0)
-                DL_TRY(add_field(&q->scan_schema, &uni->fields[dl_schema_find(uni, name)], err));
-        }
+        for (int i = 0; i < dl_expr_num_columns(q->filter); i++)
+            DL_TRY(need_scan_column(q, uni, dl_expr_column_name(q->filter, i), err));
     }
     /* ts is needed to apply the time range */
     int uts = dl_schema_find(uni, "ts");
-    if (uts >= 0 && (q->ts_from != INT64_MIN || q->ts_to != INT64_MAX) && dl_schema_find(&q->scan_schema, "ts") < 0)
-        DL_TRY(add_field(&q->scan_schema, &uni->fields[uts], err));
+    if (uts >= 0 && (q->ts_from != INT64_MIN || q->ts_to != INT64_MAX))
+        DL_TRY(need_scan_column(q, uni, "ts", err));
     q->ts_index = dl_schema_find(&q->scan_schema, "ts");
     if (q->ts_index >= 0 && q->scan_schema.fields[q->ts_index].type != DL_TYPE_TIMESTAMP)
         q->ts_index = -1;
@@ -237,53 +310,63 @@ cleanup:
 /* Executing one file                                                   */
 /* ------------------------------------------------------------------ */
 
-static int64_t ts_scale(dl_time_unit unit) { return unit == DL_UNIT_MS ? 1000 : unit == DL_UNIT_US ? 1 : -1000; }
-
-/* Query bound (us) in a column's unit, rounding so that comparisons on the
-** converted bound select the same instants. */
-static int64_t to_unit(int64_t us, dl_time_unit unit, bool upper) {
-    if (us == INT64_MIN || us == INT64_MAX) return us;
-    int64_t s = ts_scale(unit);
-    if (s == 1) return us;
-    if (s < 0) { /* ns */
+/* A query bound (us) in a column's unit, so that comparing the column's
+** values with the converted bound selects the same instants as comparing
+** the values in us.  For ms, both bounds of the half-open [from, to) round
+** up: v ms >= from us  <=>  v >= ceil(from / 1000), and likewise for <. */
+static int64_t bound_in_unit(int64_t us, dl_time_unit unit) {
+    if (us == INT64_MIN || us == INT64_MAX || unit == DL_UNIT_US) return us;
+    if (unit == DL_UNIT_NS) {
         if (us > INT64_MAX / 1000) return INT64_MAX;
         if (us < INT64_MIN / 1000) return INT64_MIN;
         return us * 1000;
     }
-    /* ms: [from, to) in us -> ceil for both, since ms values are exact us multiples */
-    (void)upper;
-    int64_t q = us / s, r = us % s;
-    if (r > 0) q++;
-    return q;
-}
-
-/* Converts a column read with the file's type into the scan type. */
-static int convert_into(const dl_column *src, dl_column *dst, dl_error *err) {
-    if (src->type == dst->type) return dl_column_append_range(dst, src, 0, src->length, err);
-    int rc = dl_column_reserve(dst, src->length, 0, err);
-    if (rc != DL_OK) return rc;
-    for (int64_t i = 0; i < src->length; i++) {
-        if (!dl_column_is_valid(src, i)) {
-            rc = dl_column_append_null(dst, err);
-        } else if (dst->type == DL_TYPE_INT64) {
-            rc = dl_column_append_i64(dst, ((const int32_t *)src->values)[i], err);
-        } else if (dst->type == DL_TYPE_DOUBLE) {
-            rc = dl_column_append_f64(dst, ((const float *)src->values)[i], err);
-        } else {
-            return dl_error_set(err, DL_ECONFLICT, "cannot convert %s to %s", dl_type_name(src->type),
-                                dl_type_name(dst->type));
-        }
-        if (rc != DL_OK) return rc;
-    }
-    return DL_OK;
+    int64_t q = us / 1000; /* C truncates toward zero: that is the ceiling below 0 */
+    return us % 1000 > 0 ? q + 1 : q;
 }
 
 static int append_nulls(dl_column *c, int64_t n, dl_error *err) {
-    for (int64_t i = 0; i < n; i++) {
-        int rc = dl_column_append_null(c, err);
-        if (rc != DL_OK) return rc;
+    int rc = dl_column_reserve(c, n, 0, err);
+    for (int64_t i = 0; i < n && rc == DL_OK; i++) rc = dl_column_append_null(c, err);
+    return rc;
+}
+
+/* Appends `src` (a column as a file stores it) to dst, widened to the
+** scan type with the lake's own conversion (dl_table_conform), which also
+** refuses what the lake would never have written. */
+static int append_widened(const dl_field *file_field, dl_column *src, const dl_field *scan_field,
+                          dl_column *dst, dl_error *err) {
+    dl_field in_field = *file_field, out_field = *scan_field;
+    dl_table in = {{1, &in_field}, src, src->length}, conformed;
+    dl_schema target = {1, &out_field};
+    int rc = dl_table_conform(&in, &target, &conformed, err);
+    if (rc != DL_OK) return rc;
+    rc = dl_column_append_range(dst, &conformed.columns[0], 0, conformed.num_rows, err);
+    dl_table_free(&conformed);
+    return rc;
+}
+
+/* Statistics of a narrower file column restated in the scan type, or
+** marked unknown when they cannot be. */
+static void widen_stats(const dl_field *file_field, const dl_field *scan_field, dl_stats *st) {
+    if (!st->has_min_max || same_type(file_field, scan_field)) return;
+    dl_type from = file_field->type, to = scan_field->type;
+    if ((from == DL_TYPE_INT32 && to == DL_TYPE_INT64) ||
+        (from == DL_TYPE_FLOAT && to == DL_TYPE_DOUBLE))
+        return; /* the same dl_value member holds both */
+    if (from == DL_TYPE_INT32 && to == DL_TYPE_DOUBLE) {
+        st->min.f = (double)st->min.i;
+        st->max.f = (double)st->max.i;
+        return;
     }
-    return DL_OK;
+    if (from == DL_TYPE_TIMESTAMP && to == DL_TYPE_TIMESTAMP &&
+        file_field->unit < scan_field->unit) {
+        int64_t scale = file_field->unit + 1 == scan_field->unit ? 1000 : 1000000;
+        if (!__builtin_mul_overflow(st->min.i, scale, &st->min.i) &&
+            !__builtin_mul_overflow(st->max.i, scale, &st->max.i))
+            return;
+    }
+    st->has_min_max = false;
 }
 
 /* First index in sorted v[0..n) with v[i] >= x. */
@@ -291,8 +374,10 @@ static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x) {
     int64_t lo = 0, hi = n;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x) lo = mid + 1;
-        else hi = mid;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -300,25 +385,39 @@ static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x) {
 typedef struct file_scan {
     dl_query *q;
     dl_parquet_reader *r;
-    int *file_col;    /* scan column -> file column (-1 absent) */
-    dl_stats *stats;  /* per union column for the filter (may be NULL) */
+    const dl_schema *fsch; /* the file's schema (borrowed from r) */
+    int *file_col;         /* scan column -> file column (-1 absent) */
+    int *uni_file_col;     /* union column -> file column (-1 absent) */
+    dl_stats *stats;       /* per union column, for the filter (NULL without one) */
+    /* ts values of the row group's candidate pages, decoded once by
+    ** ts_row_range and reused by read_rows */
+    dl_column ts_cand;
+    int64_t ts_cand_begin;
+    bool ts_cand_ok;
+    bool ts_exact; /* [begin, end) is exactly the rows in the time range */
 } file_scan;
 
 /* Reads rows [begin, end) of row group g for every scan column into t. */
 static int read_rows(file_scan *fs, int g, int64_t begin, int64_t end, dl_table *t, dl_error *err) {
-    const dl_schema *fsch = dl_parquet_schema(fs->r);
-    for (int c = 0; c < fs->q->scan_schema.num_fields; c++) {
+    const dl_schema *scan = &fs->q->scan_schema;
+    for (int c = 0; c < scan->num_fields; c++) {
         int fc = fs->file_col[c];
         int rc;
         if (fc < 0) {
             rc = append_nulls(&t->columns[c], end - begin, err);
-        } else if (fsch->fields[fc].type == t->columns[c].type) {
+        } else if (c == fs->q->ts_index && fs->ts_cand_ok &&
+                   same_type(&fs->fsch->fields[fc], &scan->fields[c])) {
+            rc = dl_column_append_range(&t->columns[c], &fs->ts_cand, begin - fs->ts_cand_begin,
+                                        end - begin, err);
+        } else if (same_type(&fs->fsch->fields[fc], &scan->fields[c])) {
             rc = dl_parquet_read_column_range(fs->r, g, fc, begin, end, &t->columns[c], err);
         } else {
             dl_column tmp;
-            dl_column_init(&tmp, fsch->fields[fc].type, fsch->fields[fc].unit);
+            dl_column_init(&tmp, fs->fsch->fields[fc].type, fs->fsch->fields[fc].unit);
             rc = dl_parquet_read_column_range(fs->r, g, fc, begin, end, &tmp, err);
-            if (rc == DL_OK) rc = convert_into(&tmp, &t->columns[c], err);
+            if (rc == DL_OK)
+                rc = append_widened(&fs->fsch->fields[fc], &tmp, &scan->fields[c], &t->columns[c],
+                                    err);
             dl_column_free(&tmp);
         }
         if (rc != DL_OK) return rc;
@@ -326,57 +425,63 @@ static int read_rows(file_scan *fs, int g, int64_t begin, int64_t end, dl_table 
     return dl_table_seal(t, err);
 }
 
-/* Can row group g match?  ts range and filter statistics. */
-static bool row_group_may_match(file_scan *fs, int g, const dl_schema *uni_for_filter) {
+/* Can row group g match?  ts range, then the filter's statistics. */
+static bool row_group_may_match(file_scan *fs, int g) {
     dl_query *q = fs->q;
-    const dl_schema *fsch = dl_parquet_schema(fs->r);
     if (q->ts_index >= 0) {
         int fc = fs->file_col[q->ts_index];
         dl_stats st;
-        if (fc >= 0 && dl_parquet_chunk_stats(fs->r, g, fc, &st, NULL) == DL_OK && st.has_min_max &&
-            fsch->fields[fc].type == DL_TYPE_TIMESTAMP) {
-            dl_time_unit u = fsch->fields[fc].unit;
-            if (st.max.i < to_unit(q->ts_from, u, false) || st.min.i >= to_unit(q->ts_to, u, true)) return false;
+        if (fc >= 0 && fs->fsch->fields[fc].type == DL_TYPE_TIMESTAMP &&
+            dl_parquet_chunk_stats(fs->r, g, fc, &st, NULL) == DL_OK && st.has_min_max) {
+            dl_time_unit u = fs->fsch->fields[fc].unit;
+            if (st.max.i < bound_in_unit(q->ts_from, u) || st.min.i >= bound_in_unit(q->ts_to, u))
+                return false;
         }
     }
-    if (q->filter && fs->stats) {
-        for (int c = 0; c < uni_for_filter->num_fields; c++) {
-            memset(&fs->stats[c], 0, sizeof fs->stats[c]);
-            int fc = dl_schema_find(fsch, uni_for_filter->fields[c].name);
-            if (fc < 0) {
-                /* absent column: all null */
-                fs->stats[c].has_null_count = true;
-                fs->stats[c].null_count = dl_parquet_row_group_rows(fs->r, g);
-                continue;
-            }
-            if (fsch->fields[fc].type != uni_for_filter->fields[c].type) continue; /* widened: unknown */
-            dl_parquet_chunk_stats(fs->r, g, fc, &fs->stats[c], NULL);
+    if (!q->filter) return true;
+    const dl_schema *uni = &q->union_schema;
+    for (int k = 0; k < q->num_filter_cols; k++) {
+        int c = q->filter_cols[k], fc = fs->uni_file_col[c];
+        dl_stats *st = &fs->stats[c];
+        memset(st, 0, sizeof *st);
+        if (fc < 0) { /* a column the file lacks: all null */
+            st->has_null_count = true;
+            st->null_count = dl_parquet_row_group_rows(fs->r, g);
+        } else if (dl_parquet_chunk_stats(fs->r, g, fc, st, NULL) == DL_OK) {
+            widen_stats(&fs->fsch->fields[fc], &uni->fields[c], st);
+        } else {
+            memset(st, 0, sizeof *st); /* unreadable statistics: unknown */
         }
-        if (!dl_expr_may_match(q->filter, fs->stats)) return false;
     }
-    return true;
+    return dl_expr_may_match(q->filter, fs->stats);
 }
 
-/* Row range of row group g inside [ts_from, ts_to): uses the ts page index
-** to read only candidate pages, then binary search on the sorted ts. */
+/* Row range of row group g inside [ts_from, ts_to): the ts page index
+** narrows the candidate pages, a binary search on their (sorted) ts values
+** the rows.  The decoded ts values are kept for read_rows. */
 static int ts_row_range(file_scan *fs, int g, int64_t *begin, int64_t *end, dl_error *err) {
     dl_query *q = fs->q;
     int64_t rows = dl_parquet_row_group_rows(fs->r, g);
     *begin = 0;
     *end = rows;
-    if (q->ts_index < 0 || (q->ts_from == INT64_MIN && q->ts_to == INT64_MAX)) return DL_OK;
+    fs->ts_cand_ok = false;
+    fs->ts_exact = false;
+    if (q->ts_index < 0) return DL_OK;
     int fc = fs->file_col[q->ts_index];
-    const dl_schema *fsch = dl_parquet_schema(fs->r);
-    if (fc < 0 || fsch->fields[fc].type != DL_TYPE_TIMESTAMP) return DL_OK;
-    dl_time_unit u = fsch->fields[fc].unit;
-    int64_t lo = to_unit(q->ts_from, u, false), hi = to_unit(q->ts_to, u, true);
+    if (fc < 0 || fs->fsch->fields[fc].type != DL_TYPE_TIMESTAMP) return DL_OK;
+    if (q->ts_from == INT64_MIN && q->ts_to == INT64_MAX) {
+        fs->ts_exact = true; /* every non-null ts is in range */
+        return DL_OK;
+    }
+    dl_time_unit u = fs->fsch->fields[fc].unit;
+    int64_t lo = bound_in_unit(q->ts_from, u), hi = bound_in_unit(q->ts_to, u);
     int64_t cand_begin = 0, cand_end = rows;
     dl_page_stats *ps = NULL;
     int np = 0;
     if (dl_parquet_page_stats(fs->r, g, fc, &ps, &np, NULL) == DL_OK) {
-        bool all_known = true;
+        bool all_known = np > 0;
         for (int p = 0; p < np; p++) all_known &= ps[p].stats.has_min_max;
-        if (all_known && np > 0) {
+        if (all_known) {
             int first = -1, last = -1;
             for (int p = 0; p < np; p++) {
                 if (ps[p].stats.max.i < lo || ps[p].stats.min.i >= hi) continue;
@@ -396,77 +501,106 @@ static int ts_row_range(file_scan *fs, int g, int64_t *begin, int64_t *end, dl_e
         *begin = *end = 0;
         return DL_OK;
     }
-    dl_column ts;
-    dl_column_init(&ts, DL_TYPE_TIMESTAMP, u);
-    int rc = dl_parquet_read_column_range(fs->r, g, fc, cand_begin, cand_end, &ts, err);
-    if (rc == DL_OK) {
-        const int64_t *v = ts.values;
-        int64_t n = ts.length;
-        bool sorted = ts.null_count == 0;
-        for (int64_t i = 1; i < n && sorted; i++) sorted = v[i - 1] <= v[i];
-        if (sorted) {
-            *begin = cand_begin + lower_bound(v, n, lo);
-            *end = cand_begin + lower_bound(v, n, hi);
-        } else {
-            *begin = cand_begin; /* unsorted foreign file: the mask filter decides */
-            *end = cand_end;
-        }
+    dl_column_clear(&fs->ts_cand);
+    fs->ts_cand.unit = u;
+    int rc = dl_parquet_read_column_range(fs->r, g, fc, cand_begin, cand_end, &fs->ts_cand, err);
+    if (rc != DL_OK) return rc;
+    fs->ts_cand_ok = true;
+    fs->ts_cand_begin = cand_begin;
+    const int64_t *v = fs->ts_cand.values;
+    int64_t n = fs->ts_cand.length;
+    bool sorted = fs->ts_cand.null_count == 0;
+    for (int64_t i = 1; i < n && sorted; i++) sorted = v[i - 1] <= v[i];
+    if (sorted) {
+        *begin = cand_begin + lower_bound(v, n, lo);
+        *end = cand_begin + lower_bound(v, n, hi);
+        fs->ts_exact = true;
+    } else {
+        *begin = cand_begin; /* not a lake file: the row mask decides */
+        *end = cand_end;
     }
-    dl_column_free(&ts);
-    return rc;
+    return DL_OK;
 }
 
-/* Builds the output table from scanned rows (mask already applied). */
-static int project(dl_query *q, query_task *task, dl_table *scan, dl_table *out, dl_error *err) {
+/* Keeps the rows of the scan that are in the time range and pass the
+** filter; returns how many remain in *keep. */
+static int select_rows(dl_query *q, file_scan *fs, dl_table *scan, uint8_t *sel, dl_error *err) {
+    int64_t keep = scan->num_rows;
+    if (q->filter) {
+        int rc = dl_expr_eval(q->filter, scan, sel, &keep, err);
+        if (rc != DL_OK) return rc;
+    } else {
+        memset(sel, 1, (size_t)scan->num_rows);
+    }
+    if (q->ts_index >= 0 && !fs->ts_exact) {
+        const dl_column *ts = &scan->columns[q->ts_index];
+        int64_t lo = bound_in_unit(q->ts_from, ts->unit), hi = bound_in_unit(q->ts_to, ts->unit);
+        const int64_t *v = ts->values;
+        keep = 0;
+        for (int64_t i = 0; i < scan->num_rows; i++) {
+            sel[i] &= (uint8_t)(dl_column_is_valid(ts, i) && v[i] >= lo && v[i] < hi);
+            keep += sel[i];
+        }
+    }
+    return keep < scan->num_rows ? dl_table_filter(scan, sel, err) : DL_OK;
+}
+
+/* Appends the selected scan rows to the task's output table. */
+static int project(dl_query *q, query_task *task, const dl_table *scan, dl_table *out,
+                   dl_error *err) {
     for (int i = 0; i < q->out_schema.num_fields; i++) {
         int sc = q->out_from_scan[i];
         int rc;
         if (sc < 0) {
             const char *sym = q->ds[task->dataset].symbol;
-            rc = dl_column_reserve(&out->columns[i], scan->num_rows, (int64_t)strlen(sym) * scan->num_rows, err);
+            size_t len = strlen(sym);
+            rc = dl_column_reserve(&out->columns[i], scan->num_rows, (int64_t)len * scan->num_rows,
+                                   err);
             for (int64_t r = 0; r < scan->num_rows && rc == DL_OK; r++)
-                rc = dl_column_append_str(&out->columns[i], sym, strlen(sym), err);
+                rc = dl_column_append_str(&out->columns[i], sym, len, err);
         } else {
-            rc = dl_column_append_range(&out->columns[i], &scan->columns[sc], 0, scan->num_rows, err);
+            rc = dl_column_append_range(&out->columns[i], &scan->columns[sc], 0, scan->num_rows,
+                                        err);
         }
         if (rc != DL_OK) return rc;
     }
     return dl_table_seal(out, err);
 }
 
-static int run_task(dl_query *q, query_task *task, const dl_schema *uni) {
+static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error *err) {
+    int rc = dl_parquet_open(task->file->path, &fs->r, err);
+    if (rc != DL_OK) return rc;
+    fs->fsch = dl_parquet_schema(fs->r);
+    const dl_schema *uni = &q->union_schema;
+    fs->file_col = malloc(sizeof(int) * (size_t)(q->scan_schema.num_fields + 1));
+    fs->uni_file_col = malloc(sizeof(int) * (size_t)(uni->num_fields + 1));
+    fs->stats = calloc((size_t)uni->num_fields + 1, sizeof(dl_stats));
+    if (!fs->file_col || !fs->uni_file_col || !fs->stats)
+        return dl_error_set(err, DL_ENOMEM, "out of memory");
+    for (int c = 0; c < q->scan_schema.num_fields; c++)
+        fs->file_col[c] = dl_schema_find(fs->fsch, q->scan_schema.fields[c].name);
+    for (int c = 0; c < uni->num_fields; c++)
+        fs->uni_file_col[c] = dl_schema_find(fs->fsch, uni->fields[c].name);
+    return DL_OK;
+}
+
+static int run_task(dl_query *q, query_task *task) {
     int rc = DL_OK;
     dl_error *err = &task->err;
-    file_scan fs = {q, NULL, NULL, NULL};
+    file_scan fs;
+    memset(&fs, 0, sizeof fs);
+    fs.q = q;
+    dl_column_init(&fs.ts_cand, DL_TYPE_TIMESTAMP, DL_UNIT_US);
     dl_table scan;
     memset(&scan, 0, sizeof scan);
     uint8_t *sel = NULL;
     DL_TRY(dl_table_init(&task->result, &q->out_schema, err));
     task->has_result = true;
-    rc = dl_parquet_open(task->file->path, &fs.r, err);
-    if (rc != DL_OK) goto cleanup;
-    const dl_schema *fsch = dl_parquet_schema(fs.r);
-    fs.file_col = malloc(sizeof(int) * (size_t)(q->scan_schema.num_fields + 1));
-    if (!fs.file_col) DL_FAIL(err, DL_ENOMEM, "out of memory");
-    for (int c = 0; c < q->scan_schema.num_fields; c++) {
-        fs.file_col[c] = dl_schema_find(fsch, q->scan_schema.fields[c].name);
-        if (fs.file_col[c] >= 0 && widen(fsch->fields[fs.file_col[c]].type, q->scan_schema.fields[c].type) < 0)
-            DL_FAIL(err, DL_ECONFLICT, "%s: column %s is %s, expected %s", task->file->path,
-                    q->scan_schema.fields[c].name, dl_type_name(fsch->fields[fs.file_col[c]].type),
-                    dl_type_name(q->scan_schema.fields[c].type));
-    }
-    if (q->filter) {
-        fs.stats = calloc((size_t)uni->num_fields + 1, sizeof(dl_stats));
-        if (!fs.stats) DL_FAIL(err, DL_ENOMEM, "out of memory");
-    }
+    DL_TRY(open_file_scan(q, task, &fs, err));
     for (int g = 0; g < dl_parquet_num_row_groups(fs.r); g++) {
         task->row_groups++;
-        if (!row_group_may_match(&fs, g, uni)) {
-            task->row_groups_pruned++;
-            continue;
-        }
-        int64_t begin, end;
-        DL_TRY(ts_row_range(&fs, g, &begin, &end, err));
+        int64_t begin = 0, end = 0;
+        if (row_group_may_match(&fs, g)) DL_TRY(ts_row_range(&fs, g, &begin, &end, err));
         if (begin >= end) {
             task->row_groups_pruned++;
             continue;
@@ -474,35 +608,21 @@ static int run_task(dl_query *q, query_task *task, const dl_schema *uni) {
         DL_TRY(dl_table_init(&scan, &q->scan_schema, err));
         DL_TRY(read_rows(&fs, g, begin, end, &scan, err));
         task->rows_scanned += scan.num_rows;
-        /* mask: ts range (for unsorted files) and the filter */
         sel = malloc((size_t)scan.num_rows + 1);
         if (!sel) DL_FAIL(err, DL_ENOMEM, "out of memory");
-        int64_t keep = scan.num_rows;
-        if (q->filter) {
-            DL_TRY(dl_expr_eval(q->filter, &scan, sel, &keep, err));
-        } else {
-            memset(sel, 1, (size_t)scan.num_rows);
-        }
-        if (q->ts_index >= 0) {
-            const dl_column *ts = &scan.columns[q->ts_index];
-            int64_t lo = to_unit(q->ts_from, ts->unit, false), hi = to_unit(q->ts_to, ts->unit, true);
-            const int64_t *v = ts->values;
-            keep = 0;
-            for (int64_t i = 0; i < scan.num_rows; i++) {
-                sel[i] &= (uint8_t)(v[i] >= lo && v[i] < hi && dl_column_is_valid(ts, i));
-                keep += sel[i];
-            }
-        }
-        if (keep < scan.num_rows) DL_TRY(dl_table_filter(&scan, sel, err));
+        DL_TRY(select_rows(q, &fs, &scan, sel, err));
         DL_TRY(project(q, task, &scan, &task->result, err));
         free(sel);
         sel = NULL;
         dl_table_free(&scan);
     }
 cleanup:
+    if (rc != DL_OK && fs.r) dl_error_prefix(err, "%s", task->file->path);
     free(sel);
     dl_table_free(&scan);
+    dl_column_free(&fs.ts_cand);
     free(fs.file_col);
+    free(fs.uni_file_col);
     free(fs.stats);
     dl_parquet_close(fs.r);
     return rc;
@@ -524,7 +644,7 @@ static void *worker_main(void *arg) {
         }
         query_task *t = &q->tasks[q->next_task++];
         pthread_mutex_unlock(&q->lock);
-        t->rc = run_task(q, t, &q->union_schema);
+        t->rc = run_task(q, t);
         pthread_mutex_lock(&q->lock);
         t->done = true;
         pthread_cond_broadcast(&q->cond);
@@ -545,11 +665,16 @@ int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_e
     dl_schema_init(&q->union_schema);
     dl_schema_init(&q->out_schema);
     dl_schema_init(&q->scan_schema);
-    if (spec->as_of_version && spec->num_datasets != 1)
-        DL_FAIL(err, DL_EINVAL, "--as-of-version needs exactly one dataset (use --as-of TIME for several)");
     DL_TRY(match_datasets(q, spec, err));
     DL_TRY(union_schema(q, &q->union_schema, err));
     DL_TRY(build_schemas(q, spec, &q->union_schema, err));
+    if (q->filter) {
+        q->filter_cols = calloc((size_t)dl_expr_num_columns(q->filter) + 1, sizeof(int));
+        if (!q->filter_cols) DL_FAIL(err, DL_ENOMEM, "out of memory");
+        for (int i = 0; i < dl_expr_num_columns(q->filter); i++)
+            q->filter_cols[q->num_filter_cols++] =
+                dl_schema_find(&q->union_schema, dl_expr_column_name(q->filter, i));
+    }
     int64_t ntasks = 0;
     for (int i = 0; i < q->num_ds; i++) ntasks += q->ds[i].files.count;
     q->tasks = calloc((size_t)(ntasks ? ntasks : 1), sizeof *q->tasks);
@@ -572,7 +697,8 @@ int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_e
         if (pthread_create(&q->threads[i], NULL, worker_main, q) != 0) break;
         q->num_threads++;
     }
-    if (q->num_tasks > 0 && q->num_threads == 0) DL_FAIL(err, DL_ENOMEM, "cannot start query threads");
+    if (q->num_tasks > 0 && q->num_threads == 0)
+        DL_FAIL(err, DL_ENOMEM, "query: cannot start any decoding thread");
     *out = q;
     return DL_OK;
 cleanup:
@@ -580,7 +706,9 @@ cleanup:
     return rc;
 }
 
-const dl_schema *dl_query_schema(const dl_query *q) { return &q->out_schema; }
+const dl_schema *dl_query_schema(const dl_query *q) {
+    return &q->out_schema;
+}
 
 int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
     for (int c = 0; c < batch->schema.num_fields; c++) dl_column_clear(&batch->columns[c]);
@@ -588,6 +716,16 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
     if (batch->schema.num_fields != q->out_schema.num_fields)
         return dl_error_set(err, DL_EINVAL, "query batch has %d columns, the query returns %d",
                             batch->schema.num_fields, q->out_schema.num_fields);
+    for (int c = 0; c < batch->schema.num_fields; c++)
+        if (!same_type(&batch->schema.fields[c], &q->out_schema.fields[c]))
+            return dl_error_set(
+                err, DL_EINVAL, "query batch column %d (%s) is %s, the query returns %s %s", c + 1,
+                batch->schema.fields[c].name, dl_type_name(batch->schema.fields[c].type),
+                q->out_schema.fields[c].name, dl_type_name(q->out_schema.fields[c].type));
+    if (q->failed != DL_OK) { /* a failed query stays failed: no rows after a hole */
+        if (err) *err = q->failure;
+        return q->failed;
+    }
     while (q->next_out < q->num_tasks) {
         query_task *t = &q->tasks[q->next_out];
         pthread_mutex_lock(&q->lock);
@@ -608,18 +746,23 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
             }
             batch->num_rows = t->result.num_rows;
             q->stats.rows_returned += batch->num_rows;
-        } else if (rc != DL_OK && err) {
-            *err = t->err;
         }
         if (t->has_result) dl_table_free(&t->result);
         t->has_result = false;
-        if (rc != DL_OK) return rc;
+        if (rc != DL_OK) {
+            q->failed = rc;
+            q->failure = t->err;
+            if (err) *err = t->err;
+            return rc;
+        }
         if (batch->num_rows > 0) return DL_OK;
     }
     return DL_OK;
 }
 
-void dl_query_get_stats(const dl_query *q, dl_query_stats *out) { *out = q->stats; }
+void dl_query_get_stats(const dl_query *q, dl_query_stats *out) {
+    *out = q->stats;
+}
 
 void dl_query_close(dl_query *q) {
     if (!q) return;
@@ -635,6 +778,7 @@ void dl_query_close(dl_query *q) {
     for (int i = 0; i < q->num_ds; i++) dl_lake_file_list_free(&q->ds[i].files);
     free(q->ds);
     dl_expr_free(q->filter);
+    free(q->filter_cols);
     free(q->out_from_scan);
     dl_schema_free(&q->out_schema);
     dl_schema_free(&q->scan_schema);
