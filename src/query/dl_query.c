@@ -39,8 +39,8 @@ typedef struct query_task {
     bool done;
     int rc;
     dl_error err;
-    dl_table result;
-    bool has_result;
+    dl_table *results; /* one table per row group that kept rows */
+    int num_results, next_result;
     int64_t row_groups, row_groups_pruned, rows_scanned;
 } query_task;
 
@@ -67,6 +67,7 @@ struct dl_query {
     int64_t num_tasks;
     int64_t next_task; /* next task a worker takes */
     int64_t next_out;  /* next task the consumer returns */
+    query_task *draining; /* task whose batches dl_query_next is handing out */
     int64_t window;
     bool stop;
     pthread_mutex_t lock;
@@ -545,12 +546,20 @@ static int select_rows(dl_query *q, file_scan *fs, dl_table *scan, uint8_t *sel,
     return keep < scan->num_rows ? dl_table_filter(scan, sel, err) : DL_OK;
 }
 
-/* Appends the selected scan rows to the task's output table. */
-static int project(dl_query *q, query_task *task, const dl_table *scan, dl_table *out,
-                   dl_error *err) {
+/* Turns the selected scan rows of one row group into a result batch of the
+** task.  The scan's column vectors are moved, not copied: each output
+** column names a distinct scan column, and the scan is discarded after. */
+static int project(dl_query *q, query_task *task, dl_table *scan, dl_error *err) {
+    if (scan->num_rows == 0) return DL_OK;
+    dl_table *grown = realloc(task->results, sizeof *grown * (size_t)(task->num_results + 1));
+    if (!grown) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    task->results = grown;
+    dl_table *out = &grown[task->num_results];
+    int rc = dl_table_init(out, &q->out_schema, err);
+    if (rc != DL_OK) return rc;
+    task->num_results++;
     for (int i = 0; i < q->out_schema.num_fields; i++) {
         int sc = q->out_from_scan[i];
-        int rc;
         if (sc < 0) {
             const char *sym = q->ds[task->dataset].symbol;
             size_t len = strlen(sym);
@@ -558,13 +567,21 @@ static int project(dl_query *q, query_task *task, const dl_table *scan, dl_table
                                    err);
             for (int64_t r = 0; r < scan->num_rows && rc == DL_OK; r++)
                 rc = dl_column_append_str(&out->columns[i], sym, len, err);
+            if (rc != DL_OK) return rc;
         } else {
-            rc = dl_column_append_range(&out->columns[i], &scan->columns[sc], 0, scan->num_rows,
-                                        err);
+            dl_column moved = scan->columns[sc];
+            scan->columns[sc] = out->columns[i];
+            out->columns[i] = moved;
         }
-        if (rc != DL_OK) return rc;
     }
     return dl_table_seal(out, err);
+}
+
+static void free_results(query_task *t) {
+    for (int i = t->next_result; i < t->num_results; i++) dl_table_free(&t->results[i]);
+    free(t->results);
+    t->results = NULL;
+    t->num_results = t->next_result = 0;
 }
 
 static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error *err) {
@@ -594,8 +611,6 @@ static int run_task(dl_query *q, query_task *task) {
     dl_table scan;
     memset(&scan, 0, sizeof scan);
     uint8_t *sel = NULL;
-    DL_TRY(dl_table_init(&task->result, &q->out_schema, err));
-    task->has_result = true;
     DL_TRY(open_file_scan(q, task, &fs, err));
     for (int g = 0; g < dl_parquet_num_row_groups(fs.r); g++) {
         task->row_groups++;
@@ -611,7 +626,7 @@ static int run_task(dl_query *q, query_task *task) {
         sel = malloc((size_t)scan.num_rows + 1);
         if (!sel) DL_FAIL(err, DL_ENOMEM, "out of memory");
         DL_TRY(select_rows(q, &fs, &scan, sel, err));
-        DL_TRY(project(q, task, &scan, &task->result, err));
+        DL_TRY(project(q, task, &scan, err));
         free(sel);
         sel = NULL;
         dl_table_free(&scan);
@@ -726,8 +741,27 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
         if (err) *err = q->failure;
         return q->failed;
     }
-    while (q->next_out < q->num_tasks) {
-        query_task *t = &q->tasks[q->next_out];
+    for (;;) {
+        query_task *t = q->draining;
+        if (t) { /* hand over the task's batches in row-group order, without copying */
+            while (t->next_result < t->num_results) {
+                dl_table *r = &t->results[t->next_result++];
+                for (int c = 0; c < batch->schema.num_fields; c++) {
+                    dl_column tmp = batch->columns[c];
+                    batch->columns[c] = r->columns[c];
+                    r->columns[c] = tmp;
+                }
+                batch->num_rows = r->num_rows;
+                dl_table_free(r);
+                if (batch->num_rows == 0) continue;
+                q->stats.rows_returned += batch->num_rows;
+                return DL_OK;
+            }
+            free_results(t);
+            q->draining = NULL;
+        }
+        if (q->next_out >= q->num_tasks) return DL_OK;
+        t = &q->tasks[q->next_out];
         pthread_mutex_lock(&q->lock);
         while (!t->done) pthread_cond_wait(&q->cond, &q->lock);
         q->next_out++;
@@ -736,28 +770,15 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
         q->stats.row_groups += t->row_groups;
         q->stats.row_groups_pruned += t->row_groups_pruned;
         q->stats.rows_scanned += t->rows_scanned;
-        int rc = t->rc;
-        if (rc == DL_OK && t->has_result && t->result.num_rows > 0) {
-            /* hand the result's columns over without copying */
-            for (int c = 0; c < batch->schema.num_fields; c++) {
-                dl_column tmp = batch->columns[c];
-                batch->columns[c] = t->result.columns[c];
-                t->result.columns[c] = tmp;
-            }
-            batch->num_rows = t->result.num_rows;
-            q->stats.rows_returned += batch->num_rows;
-        }
-        if (t->has_result) dl_table_free(&t->result);
-        t->has_result = false;
-        if (rc != DL_OK) {
-            q->failed = rc;
+        if (t->rc != DL_OK) {
+            free_results(t);
+            q->failed = t->rc;
             q->failure = t->err;
             if (err) *err = t->err;
-            return rc;
+            return t->rc;
         }
-        if (batch->num_rows > 0) return DL_OK;
+        q->draining = t;
     }
-    return DL_OK;
 }
 
 void dl_query_get_stats(const dl_query *q, dl_query_stats *out) {
@@ -772,8 +793,7 @@ void dl_query_close(dl_query *q) {
     pthread_mutex_unlock(&q->lock);
     for (int i = 0; i < q->num_threads; i++) pthread_join(q->threads[i], NULL);
     free(q->threads);
-    for (int64_t i = 0; i < q->num_tasks; i++)
-        if (q->tasks[i].has_result) dl_table_free(&q->tasks[i].result);
+    for (int64_t i = 0; i < q->num_tasks; i++) free_results(&q->tasks[i]);
     free(q->tasks);
     for (int i = 0; i < q->num_ds; i++) dl_lake_file_list_free(&q->ds[i].files);
     free(q->ds);

@@ -1187,9 +1187,13 @@ DL_TEST(query_errors) {
         if (q) {
             dl_table batch;
             dl_table_init(&batch, dl_query_schema(q), NULL);
-            CHECK_OK(dl_query_next(q, &batch, &err), &err);
-            CHECK_EQ_INT(batch.num_rows, files.files[0].rows);
-            int rc = dl_query_next(q, &batch, &err);
+            /* batches are row groups: every row of the good first file
+            ** comes out before the damaged second file's error */
+            int64_t before_error = 0;
+            int rc;
+            while ((rc = dl_query_next(q, &batch, &err)) == DL_OK && batch.num_rows > 0)
+                before_error += batch.num_rows;
+            CHECK_EQ_INT(before_error, files.files[0].rows);
             CHECK(rc != DL_OK);
             CHECK(strstr(err.message, files.files[1].path) != NULL);
             CHECK_EQ_INT(batch.num_rows, 0);
