@@ -220,7 +220,7 @@ int dl_codec_parse(const char *name, dl_codec *out, dl_error *err);
 
 typedef struct dl_write_options {
     dl_codec codec;           /* default DL_CODEC_ZSTD */
-    int compression_level;    /* zstd level (default 3), gzip level */
+    int compression_level;    /* zstd level (default 1), gzip level */
     int64_t row_group_rows;   /* max rows per row group (default 1,048,576) */
     int64_t page_bytes;       /* target data page size (default 1 MiB) */
     int64_t page_rows;        /* max rows per page (default 20,000) */
