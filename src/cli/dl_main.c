@@ -4,6 +4,7 @@
 ** char **argv)` (declare it in cli.h; use cli_parse for its options and
 ** --help) and add one line to `commands`.
 */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,12 @@ static void print_usage(FILE *f) {
 
 int main(int argc, char **argv) {
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
+    /* Scans allocate and free column buffers of a few MiB per row group.
+    ** Served as fresh mmaps (glibc's default above 128 KiB) every reuse
+    ** costs a page fault per 4 KiB; kept in the heap they are reused warm
+    ** (bars_from_trades: 0.19 s -> 0.15 s, sys time halved). */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;
