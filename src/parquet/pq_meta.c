@@ -3,6 +3,14 @@
 ** decoders and encoders over the Thrift Compact Protocol (pq_thrift.h).
 ** Field ids follow parquet.thrift (parquet-format-notes.md §1.3).
 **
+** Each Thrift struct is described once, as a table of its fields (id,
+** wire kind, required or not, where the value and its has_* flag live in
+** the C struct); one generic decoder and one generic encoder walk those
+** tables.  What a table cannot say -- lists, unions, cross-field checks,
+** defaults -- is in small per-struct hooks next to the table.  ColumnIndex
+** and the LogicalType union keep hand-written code: their lists are
+** cross-checked and their layout is not field-per-member.
+**
 ** Decoding is wire-level: each struct decoder checks wire types, skips
 ** unknown fields (future ids, 32767 extensions), fails on missing required
 ** fields and copies strings into the arena; statistics and page-index
@@ -15,6 +23,7 @@
 ** has_* flag (or a non-empty list / non-NULL string) says so, in field-id
 ** order as the reference Thrift writers do.
 */
+#include <stddef.h>
 #include <string.h>
 
 #include "parquet/pq_meta.h"
@@ -91,166 +100,317 @@ cleanup:
 }
 
 /* ======================================================================
-** Struct decoders
+** Struct descriptions and the generic decoder/encoder
 ** ==================================================================== */
 
-static int decode_statistics(dl_tc_reader *r, uint8_t wire_type, dl_pq_statistics *s) {
+typedef enum field_kind {
+    FK_I16,
+    FK_I32,
+    FK_I64,
+    FK_BOOL,
+    FK_BYTES,  /* dl_pq_bytes: a view into the input */
+    FK_STRING, /* const char *: copied into the arena; NULL = absent */
+    FK_STRUCT, /* a nested struct described by field_spec.nested */
+    FK_CUSTOM  /* lists, unions, odd encodings: the struct's hooks */
+} field_kind;
+
+#define NO_FLAG (-1)
+
+typedef struct struct_spec struct_spec;
+
+typedef struct field_spec {
+    int16_t id;
+    uint8_t kind;              /* field_kind */
+    const char *name;          /* parquet.thrift's, for "required field X missing" */
+    uint16_t offset;           /* of the value in the C struct */
+    int16_t has;               /* offset of its bool has_* flag, or NO_FLAG */
+    const struct_spec *nested; /* FK_STRUCT */
+} field_spec;
+
+struct struct_spec {
+    const char *name; /* for messages */
+    const field_spec *fields;
+    int num_fields;
+    /* All optional.  init sets defaults before decoding; decode_field and
+    ** encode_field handle the FK_CUSTOM fields; finish runs after the last
+    ** field, once required fields are known to be present. */
+    void (*init)(void *obj);
+    int (*decode_field)(decoder *d, void *obj, int16_t id, uint8_t wire_type);
+    int (*finish)(decoder *d, void *obj, uint32_t seen);
+    void (*encode_field)(dl_tc_writer *w, const void *obj, int16_t id);
+    uint32_t required; /* ID(id) of every field a decoded struct must have */
+};
+
+/* Field table entries: T is the C struct, M the member (its has_M flag
+** for optional ones), N the Thrift name where it differs from M.  A FIELD
+** is always written; which fields must be present when decoding is the
+** struct's `required` mask. */
+#define FIELD(T, id, kind, M)                                                                      \
+    { id, kind, #M, offsetof(T, M), NO_FLAG, NULL }
+#define FIELD_AS(T, id, kind, M, N)                                                                \
+    { id, kind, N, offsetof(T, M), NO_FLAG, NULL }
+#define OPTIONAL(T, id, kind, M)                                                                   \
+    { id, kind, #M, offsetof(T, M), offsetof(T, has_##M), NULL }
+#define OPTIONAL_FLAG(T, id, kind, M, FLAG)                                                        \
+    { id, kind, #M, offsetof(T, M), offsetof(T, FLAG), NULL }
+#define NESTED(T, id, M, SPEC)                                                                     \
+    { id, FK_STRUCT, #M, offsetof(T, M), offsetof(T, has_##M), SPEC }
+#define CUSTOM(id, N)                                                                              \
+    { id, FK_CUSTOM, N, 0, NO_FLAG, NULL }
+#define ID(id)             ((uint32_t)1 << (id)) /* in a `required` mask */
+#define SPEC_FIELDS(table) .fields = table, .num_fields = (int)(sizeof table / sizeof table[0])
+
+static int decode_struct(decoder *d, uint8_t wire_type, const struct_spec *spec, void *obj);
+
+/* Tables list fields in ascending id order (the encoder relies on it too)
+** with few gaps, so field `id` sits at index id-1 or just below it. */
+static inline const field_spec *find_field(const struct_spec *spec, int16_t id) {
+    int i = id - 1 < spec->num_fields ? id - 1 : spec->num_fields - 1;
+    for (; i >= 0 && spec->fields[i].id >= id; i--)
+        if (spec->fields[i].id == id) return &spec->fields[i];
+    return NULL;
+}
+
+/* Reads one table-described field into obj and sets its has_* flag. */
+static int decode_field(decoder *d, const field_spec *f, uint8_t wire_type, void *obj) {
+    char *value = (char *)obj + f->offset;
+    int rc;
+    switch ((field_kind)f->kind) {
+    case FK_I16:
+        rc = dl_tc_read_i16(&d->r, wire_type, (int16_t *)value);
+        break;
+    case FK_I32:
+        rc = dl_tc_read_i32(&d->r, wire_type, (int32_t *)value);
+        break;
+    case FK_I64:
+        rc = dl_tc_read_i64(&d->r, wire_type, (int64_t *)value);
+        break;
+    case FK_BOOL:
+        rc = dl_tc_read_bool(&d->r, wire_type, (bool *)value);
+        break;
+    case FK_BYTES:
+        rc = read_bytes(&d->r, wire_type, (dl_pq_bytes *)value);
+        break;
+    case FK_STRING:
+        rc = read_string(d, wire_type, (const char **)value);
+        break;
+    case FK_STRUCT:
+        rc = decode_struct(d, wire_type, f->nested, value);
+        break;
+    default: /* FK_CUSTOM is the struct's hook's */
+        rc = dl_tc_skip(&d->r, wire_type);
+        break;
+    }
+    if (f->has != NO_FLAG) *(bool *)((char *)obj + f->has) = true;
+    return rc;
+}
+
+/* Names the first required field (in id order) that `seen` lacks. */
+static int fail_missing(dl_tc_reader *r, const struct_spec *spec, uint32_t seen) {
+    for (int i = 0; i < spec->num_fields; i++) {
+        const field_spec *f = &spec->fields[i];
+        dl_tc_field_name name = {f->id, f->name};
+        if ((spec->required & ID(f->id)) && !(seen & ID(f->id)))
+            return dl_tc_check_required(r, seen, &name, 1);
+    }
+    return dl_tc_fail(r, DL_EINTERNAL, "required field missing from the table");
+}
+
+static int decode_struct(decoder *d, uint8_t wire_type, const struct_spec *spec, void *obj) {
+    dl_tc_reader *r = &d->r;
     int rc = DL_OK;
     int16_t id;
     uint8_t t;
-    memset(s, 0, sizeof *s);
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "Statistics"));
+    uint32_t seen = 0;
+    if (spec->init) spec->init(obj);
+    DL_TRY(dl_tc_struct_begin(r, wire_type, spec->name));
     for (;;) {
         DL_TRY(dl_tc_read_field_header(r, &id, &t));
         if (t == DL_TC_STOP) break;
-        switch (id) {
-        case 1:
-            rc = read_bytes(r, t, &s->max);
-            s->has_max = true;
-            break;
-        case 2:
-            rc = read_bytes(r, t, &s->min);
-            s->has_min = true;
-            break;
-        case 3:
-            rc = dl_tc_read_i64(r, t, &s->null_count);
-            s->has_null_count = true;
-            break;
-        case 4:
-            rc = dl_tc_read_i64(r, t, &s->distinct_count);
-            s->has_distinct_count = true;
-            break;
-        case 5:
-            rc = read_bytes(r, t, &s->max_value);
-            s->has_max_value = true;
-            break;
-        case 6:
-            rc = read_bytes(r, t, &s->min_value);
-            s->has_min_value = true;
-            break;
-        case 7:
-            rc = dl_tc_read_bool(r, t, &s->is_max_value_exact);
-            s->has_is_max_value_exact = true;
-            break;
-        case 8:
-            rc = dl_tc_read_bool(r, t, &s->is_min_value_exact);
-            s->has_is_min_value_exact = true;
-            break;
-        case 9:
-            rc = dl_tc_read_i64(r, t, &s->nan_count);
-            s->has_nan_count = true;
-            break;
-        default:
+        seen |= dl_tc_seen_bit(id);
+        const field_spec *f = find_field(spec, id);
+        if (!f)
             rc = dl_tc_skip(r, t);
-            break;
-        }
+        else if (f->kind == FK_CUSTOM)
+            rc = spec->decode_field(d, obj, id, t);
+        else
+            rc = decode_field(d, f, t, obj);
         if (rc != DL_OK) goto cleanup;
     }
+    if ((seen & spec->required) != spec->required) DL_TRY(fail_missing(r, spec, seen));
+    if (spec->finish) DL_TRY(spec->finish(d, obj, seen));
     dl_tc_struct_end(r);
 cleanup:
     return rc;
 }
+
+/* Writes obj's fields in table (= field id) order: required ones always,
+** optional ones when their has_* flag is set, strings when non-NULL. */
+static void encode_fields(dl_tc_writer *w, const struct_spec *spec, const void *obj) {
+    for (int i = 0; i < spec->num_fields; i++) {
+        const field_spec *f = &spec->fields[i];
+        const char *value = (const char *)obj + f->offset;
+        if (f->has != NO_FLAG && !*(const bool *)((const char *)obj + f->has)) continue;
+        switch ((field_kind)f->kind) {
+        case FK_I16:
+            dl_tc_write_i16_field(w, f->id, *(const int16_t *)value);
+            break;
+        case FK_I32:
+            dl_tc_write_i32_field(w, f->id, *(const int32_t *)value);
+            break;
+        case FK_I64:
+            dl_tc_write_i64_field(w, f->id, *(const int64_t *)value);
+            break;
+        case FK_BOOL:
+            dl_tc_write_bool_field(w, f->id, *(const bool *)value);
+            break;
+        case FK_BYTES: {
+            const dl_pq_bytes *b = (const dl_pq_bytes *)value;
+            dl_tc_write_binary_field(w, f->id, b->ptr, b->len);
+            break;
+        }
+        case FK_STRING: {
+            const char *s = *(const char *const *)value;
+            if (s) dl_tc_write_string_field(w, f->id, s);
+            break;
+        }
+        case FK_STRUCT:
+            dl_tc_write_struct_field_begin(w, f->id);
+            encode_fields(w, f->nested, value);
+            dl_tc_write_struct_end(w);
+            break;
+        case FK_CUSTOM:
+            spec->encode_field(w, obj, f->id);
+            break;
+        }
+    }
+}
+
+/* A struct value (top level or list element). */
+static void encode_struct(dl_tc_writer *w, const struct_spec *spec, const void *obj) {
+    dl_tc_write_struct_begin(w);
+    encode_fields(w, spec, obj);
+    dl_tc_write_struct_end(w);
+}
+
+/* Decodes a list<struct> field into an arena array of `count` elements. */
+static int decode_struct_list(decoder *d, uint8_t wire_type, const struct_spec *spec,
+                              size_t elem_size, const char *what, void **out, int *count) {
+    int rc = read_list_alloc(d, wire_type, DL_TC_STRUCT, elem_size, what, out, count);
+    for (int i = 0; rc == DL_OK && i < *count; i++)
+        rc = decode_struct(d, DL_TC_STRUCT, spec, (char *)*out + (size_t)i * elem_size);
+    return rc;
+}
+
+static void encode_struct_list(dl_tc_writer *w, int16_t id, const struct_spec *spec,
+                               const void *elems, size_t elem_size, int count) {
+    dl_tc_write_list_field(w, id, DL_TC_STRUCT, count);
+    for (int i = 0; i < count && w->rc == DL_OK; i++)
+        encode_struct(w, spec, (const char *)elems + (size_t)i * elem_size);
+}
+
+/* ---- encoder checks on what the caller filled in ---- */
+
+/* A (pointer, count) pair the caller filled in inconsistently. */
+static bool bad_array(dl_tc_writer *w, const void *ptr, int count, const char *what) {
+    if (count >= 0 && (count == 0 || ptr)) return false;
+    dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: %s has count %d and pointer %p",
+                      what, count, ptr);
+    return true;
+}
+
+static bool missing_string(dl_tc_writer *w, const char *s, const char *what, int index) {
+    if (s) return false;
+    dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: %s %d is NULL", what, index);
+    return true;
+}
+
+/* Union member ids are positive i16 field ids. */
+static bool valid_member(dl_tc_writer *w, int member, const char *what) {
+    if (member >= 1 && member <= INT16_MAX) return true;
+    dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: invalid %s %d", what, member);
+    return false;
+}
+
+/* ======================================================================
+** The structs
+** ==================================================================== */
+
+static void statistics_init(void *obj) {
+    memset(obj, 0, sizeof(dl_pq_statistics));
+}
+
+static const field_spec statistics_fields[] = {
+    OPTIONAL(dl_pq_statistics, 1, FK_BYTES, max),
+    OPTIONAL(dl_pq_statistics, 2, FK_BYTES, min),
+    OPTIONAL(dl_pq_statistics, 3, FK_I64, null_count),
+    OPTIONAL(dl_pq_statistics, 4, FK_I64, distinct_count),
+    OPTIONAL(dl_pq_statistics, 5, FK_BYTES, max_value),
+    OPTIONAL(dl_pq_statistics, 6, FK_BYTES, min_value),
+    OPTIONAL(dl_pq_statistics, 7, FK_BOOL, is_max_value_exact),
+    OPTIONAL(dl_pq_statistics, 8, FK_BOOL, is_min_value_exact),
+    OPTIONAL(dl_pq_statistics, 9, FK_I64, nan_count),
+};
+static const struct_spec statistics_spec = {
+    .name = "Statistics", SPEC_FIELDS(statistics_fields), .init = statistics_init};
+
+/* ---- logical types (decoding only: the union writer is encode_logical_type) ---- */
 
 /* TimeType / TimestampType: {1: isAdjustedToUTC bool, 2: unit TimeUnit}. */
-static int decode_time_type(dl_tc_reader *r, uint8_t wire_type, const char *name,
-                            dl_pq_logical_type *lt) {
-    static const dl_tc_field_name required[] = {{1, "isAdjustedToUTC"}, {2, "unit"}};
-    int rc = DL_OK;
-    int16_t id, unit;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, wire_type, name));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_bool(r, t, &lt->utc);
-            break;
-        case 2:
-            rc = decode_member_union(r, t, "TimeUnit", &unit);
-            if (rc == DL_OK && unit == 0)
-                rc = dl_tc_fail(r, DL_ECORRUPT, "TimeUnit union has no member");
-            lt->unit = unit;
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 2));
-    dl_tc_struct_end(r);
-cleanup:
+static int time_type_decode(decoder *d, void *obj, int16_t id, uint8_t wire_type) {
+    dl_pq_logical_type *lt = obj;
+    int16_t unit;
+    (void)id; /* only 2: unit */
+    int rc = decode_member_union(&d->r, wire_type, "TimeUnit", &unit);
+    if (rc == DL_OK && unit == 0)
+        rc = dl_tc_fail(&d->r, DL_ECORRUPT, "TimeUnit union has no member");
+    lt->unit = unit;
     return rc;
 }
 
-static int decode_decimal_type(dl_tc_reader *r, uint8_t wire_type, dl_pq_logical_type *lt) {
-    static const dl_tc_field_name required[] = {{1, "scale"}, {2, "precision"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "DecimalType"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &lt->scale);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &lt->precision);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 2));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
-}
+static const field_spec time_type_fields[] = {
+    FIELD_AS(dl_pq_logical_type, 1, FK_BOOL, utc, "isAdjustedToUTC"),
+    CUSTOM(2, "unit"),
+};
+static const struct_spec time_type_spec = {.name = "TimeType",
+                                           SPEC_FIELDS(time_type_fields),
+                                           .decode_field = time_type_decode,
+                                           .required = ID(1) | ID(2)};
+static const struct_spec timestamp_type_spec = {.name = "TimestampType",
+                                                SPEC_FIELDS(time_type_fields),
+                                                .decode_field = time_type_decode,
+                                                .required = ID(1) | ID(2)};
 
-static int decode_int_type(dl_tc_reader *r, uint8_t wire_type, dl_pq_logical_type *lt) {
-    static const dl_tc_field_name required[] = {{1, "bitWidth"}, {2, "isSigned"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
+static const field_spec decimal_type_fields[] = {
+    FIELD(dl_pq_logical_type, 1, FK_I32, scale),
+    FIELD(dl_pq_logical_type, 2, FK_I32, precision),
+};
+static const struct_spec decimal_type_spec = {
+    .name = "DecimalType", SPEC_FIELDS(decimal_type_fields), .required = ID(1) | ID(2)};
+
+/* IntType: {1: bitWidth i8, 2: isSigned bool}; the i8 widens to int. */
+static int int_type_decode(decoder *d, void *obj, int16_t id, uint8_t wire_type) {
+    dl_pq_logical_type *lt = obj;
     int8_t bit_width;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "IntType"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i8(r, t, &bit_width);
-            lt->bit_width = bit_width;
-            break;
-        case 2:
-            rc = dl_tc_read_bool(r, t, &lt->is_signed);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 2));
-    dl_tc_struct_end(r);
-cleanup:
+    (void)id; /* only 1: bitWidth */
+    int rc = dl_tc_read_i8(&d->r, wire_type, &bit_width);
+    lt->bit_width = bit_width;
     return rc;
 }
+
+static const field_spec int_type_fields[] = {
+    CUSTOM(1, "bitWidth"),
+    FIELD_AS(dl_pq_logical_type, 2, FK_BOOL, is_signed, "isSigned"),
+};
+static const struct_spec int_type_spec = {.name = "IntType",
+                                          SPEC_FIELDS(int_type_fields),
+                                          .decode_field = int_type_decode,
+                                          .required = ID(1) | ID(2)};
 
 /* LogicalType union: kind = the member's field id (unknown members too, so
 ** a reader can say which logical type it does not support). */
-static int decode_logical_type(dl_tc_reader *r, uint8_t wire_type, dl_pq_logical_type *lt) {
+static int decode_logical_type(decoder *d, uint8_t wire_type, dl_pq_logical_type *lt) {
+    dl_tc_reader *r = &d->r;
     int rc = DL_OK;
     int16_t id;
     uint8_t t;
@@ -264,16 +424,16 @@ static int decode_logical_type(dl_tc_reader *r, uint8_t wire_type, dl_pq_logical
         if (id < 1) DL_TRY(dl_tc_fail(r, DL_ECORRUPT, "invalid union member id %d", id));
         switch (id) {
         case DL_PQ_LT_DECIMAL:
-            rc = decode_decimal_type(r, t, lt);
+            rc = decode_struct(d, t, &decimal_type_spec, lt);
             break;
         case DL_PQ_LT_TIME:
-            rc = decode_time_type(r, t, "TimeType", lt);
+            rc = decode_struct(d, t, &time_type_spec, lt);
             break;
         case DL_PQ_LT_TIMESTAMP:
-            rc = decode_time_type(r, t, "TimestampType", lt);
+            rc = decode_struct(d, t, &timestamp_type_spec, lt);
             break;
         case DL_PQ_LT_INTEGER:
-            rc = decode_int_type(r, t, lt);
+            rc = decode_struct(d, t, &int_type_spec, lt);
             break;
         default: /* parameterless member (STRING, DATE, ...) or one we do not know */
             rc = t == DL_TC_STRUCT
@@ -289,375 +449,295 @@ cleanup:
     return rc;
 }
 
-static int decode_schema_element(decoder *d, dl_pq_schema_element *e) {
-    static const dl_tc_field_name required[] = {{4, "name"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "SchemaElement"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &e->type);
-            e->has_type = true;
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &e->type_length);
-            e->has_type_length = true;
-            break;
-        case 3:
-            rc = dl_tc_read_i32(r, t, &e->repetition);
-            e->has_repetition = true;
-            break;
-        case 4:
-            rc = read_string(d, t, &e->name);
-            break;
-        case 5:
-            rc = dl_tc_read_i32(r, t, &e->num_children);
-            e->has_num_children = true;
-            break;
-        case 6:
-            rc = dl_tc_read_i32(r, t, &e->converted_type);
-            e->has_converted_type = true;
-            break;
-        case 7:
-            rc = dl_tc_read_i32(r, t, &e->scale);
-            e->has_scale = true;
-            break;
-        case 8:
-            rc = dl_tc_read_i32(r, t, &e->precision);
-            e->has_precision = true;
-            break;
-        case 9:
-            rc = dl_tc_read_i32(r, t, &e->field_id);
-            e->has_field_id = true;
-            break;
-        case 10:
-            rc = decode_logical_type(r, t, &e->logical);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
+static void encode_logical_type(dl_tc_writer *w, const dl_pq_logical_type *lt) {
+    if (!valid_member(w, lt->kind, "LogicalType kind")) return;
+    int16_t kind = (int16_t)lt->kind;
+    dl_tc_write_struct_field_begin(w, 10); /* SchemaElement.logicalType */
+    switch (kind) {
+    case DL_PQ_LT_DECIMAL:
+        dl_tc_write_struct_field_begin(w, kind);
+        encode_fields(w, &decimal_type_spec, lt);
+        dl_tc_write_struct_end(w);
+        break;
+    case DL_PQ_LT_TIME:
+    case DL_PQ_LT_TIMESTAMP:
+        if (!valid_member(w, lt->unit, "TimeUnit")) return;
+        dl_tc_write_struct_field_begin(w, kind);
+        dl_tc_write_bool_field(w, 1, lt->utc);
+        dl_tc_write_struct_field_begin(w, 2);
+        dl_tc_write_empty_struct_field(w, (int16_t)lt->unit);
+        dl_tc_write_struct_end(w);
+        dl_tc_write_struct_end(w);
+        break;
+    case DL_PQ_LT_INTEGER:
+        if (lt->bit_width < INT8_MIN || lt->bit_width > INT8_MAX) {
+            dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: INTEGER bit width %d",
+                              lt->bit_width);
+            return;
         }
-        if (rc != DL_OK) goto cleanup;
+        dl_tc_write_struct_field_begin(w, kind);
+        dl_tc_write_i8_field(w, 1, (int8_t)lt->bit_width);
+        dl_tc_write_bool_field(w, 2, lt->is_signed);
+        dl_tc_write_struct_end(w);
+        break;
+    default:
+        dl_tc_write_empty_struct_field(w, kind);
+        break; /* STRING, DATE, JSON, ... */
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, 1));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+    dl_tc_write_struct_end(w);
 }
 
-static int decode_key_value(decoder *d, dl_pq_kv *kv) {
-    static const dl_tc_field_name required[] = {{1, "key"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "KeyValue"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = read_string(d, t, &kv->key);
-            break;
-        case 2:
-            rc = read_string(d, t, &kv->value);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 1));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+/* ---- footer ---- */
+
+static int schema_element_decode(decoder *d, void *obj, int16_t id, uint8_t wire_type) {
+    (void)id; /* only 10: logicalType */
+    return decode_logical_type(d, wire_type, &((dl_pq_schema_element *)obj)->logical);
 }
+
+static void schema_element_encode(dl_tc_writer *w, const void *obj, int16_t id) {
+    const dl_pq_logical_type *lt = &((const dl_pq_schema_element *)obj)->logical;
+    (void)id; /* only 10: logicalType */
+    if (lt->kind != DL_PQ_LT_NONE) encode_logical_type(w, lt);
+}
+
+static const field_spec schema_element_fields[] = {
+    OPTIONAL(dl_pq_schema_element, 1, FK_I32, type),
+    OPTIONAL(dl_pq_schema_element, 2, FK_I32, type_length),
+    OPTIONAL(dl_pq_schema_element, 3, FK_I32, repetition),
+    FIELD(dl_pq_schema_element, 4, FK_STRING, name),
+    OPTIONAL(dl_pq_schema_element, 5, FK_I32, num_children),
+    OPTIONAL(dl_pq_schema_element, 6, FK_I32, converted_type),
+    OPTIONAL(dl_pq_schema_element, 7, FK_I32, scale),
+    OPTIONAL(dl_pq_schema_element, 8, FK_I32, precision),
+    OPTIONAL(dl_pq_schema_element, 9, FK_I32, field_id),
+    CUSTOM(10, "logicalType"),
+};
+static const struct_spec schema_element_spec = {.name = "SchemaElement",
+                                                SPEC_FIELDS(schema_element_fields),
+                                                .decode_field = schema_element_decode,
+                                                .encode_field = schema_element_encode,
+                                                .required = ID(4)};
+
+static const field_spec key_value_fields[] = {
+    FIELD(dl_pq_kv, 1, FK_STRING, key),
+    FIELD(dl_pq_kv, 2, FK_STRING, value), /* written when non-NULL */
+};
+static const struct_spec key_value_spec = {
+    .name = "KeyValue", SPEC_FIELDS(key_value_fields), .required = ID(1)};
 
 static int decode_kv_list(decoder *d, uint8_t wire_type, dl_pq_kv **kv, int *num_kv) {
-    int rc = read_list_alloc(d, wire_type, DL_TC_STRUCT, sizeof **kv, "key/value pairs",
-                             (void **)kv, num_kv);
-    for (int i = 0; rc == DL_OK && i < *num_kv; i++) rc = decode_key_value(d, &(*kv)[i]);
+    return decode_struct_list(d, wire_type, &key_value_spec, sizeof **kv, "key/value pairs",
+                              (void **)kv, num_kv);
+}
+
+static void encode_kv_list(dl_tc_writer *w, int16_t field, const dl_pq_kv *kv, int num_kv) {
+    if (num_kv == 0 || bad_array(w, kv, num_kv, "key_value_metadata")) return;
+    for (int i = 0; i < num_kv; i++)
+        if (missing_string(w, kv[i].key, "key of key/value pair", i)) return;
+    encode_struct_list(w, field, &key_value_spec, kv, sizeof *kv, num_kv);
+}
+
+static const field_spec encoding_stats_fields[] = {
+    FIELD(dl_pq_page_encoding_stats, 1, FK_I32, page_type),
+    FIELD(dl_pq_page_encoding_stats, 2, FK_I32, encoding),
+    FIELD(dl_pq_page_encoding_stats, 3, FK_I32, count),
+};
+static const struct_spec encoding_stats_spec = {.name = "PageEncodingStats",
+                                                SPEC_FIELDS(encoding_stats_fields),
+                                                .required = ID(1) | ID(2) | ID(3)};
+
+static int column_meta_decode(decoder *d, void *obj, int16_t id, uint8_t t) {
+    dl_pq_column_meta *m = obj;
+    int rc = DL_OK;
+    switch (id) {
+    case 2:
+        rc = read_list_alloc(d, t, DL_TC_I32, sizeof *m->encodings, "encodings",
+                             (void **)&m->encodings, &m->num_encodings);
+        for (int i = 0; rc == DL_OK && i < m->num_encodings; i++)
+            rc = dl_tc_read_i32(&d->r, DL_TC_I32, &m->encodings[i]);
+        break;
+    case 3:
+        rc = read_list_alloc(d, t, DL_TC_BINARY, sizeof *m->path_in_schema,
+                             "path_in_schema entries", (void **)&m->path_in_schema, &m->path_len);
+        for (int i = 0; rc == DL_OK && i < m->path_len; i++)
+            rc = read_string(d, DL_TC_BINARY, &m->path_in_schema[i]);
+        break;
+    case 8:
+        rc = decode_kv_list(d, t, &m->kv, &m->num_kv);
+        break;
+    case 13:
+        rc = decode_struct_list(d, t, &encoding_stats_spec, sizeof *m->encoding_stats,
+                                "encoding_stats entries", (void **)&m->encoding_stats,
+                                &m->num_encoding_stats);
+        break;
+    default: /* 15 */
+        rc = dl_tc_read_i32(&d->r, t, &m->bloom_filter_length);
+        break;
+    }
     return rc;
 }
 
-static int decode_encoding_stats(dl_tc_reader *r, dl_pq_page_encoding_stats *s) {
-    static const dl_tc_field_name required[] = {{1, "page_type"}, {2, "encoding"}, {3, "count"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "PageEncodingStats"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &s->page_type);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &s->encoding);
-            break;
-        case 3:
-            rc = dl_tc_read_i32(r, t, &s->count);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
+static void column_meta_encode(dl_tc_writer *w, const void *obj, int16_t id) {
+    const dl_pq_column_meta *m = obj;
+    switch (id) {
+    case 2:
+        dl_tc_write_list_field(w, 2, DL_TC_I32, m->num_encodings);
+        for (int i = 0; i < m->num_encodings; i++) dl_tc_write_i32(w, m->encodings[i]);
+        break;
+    case 3:
+        dl_tc_write_list_field(w, 3, DL_TC_BINARY, m->path_len);
+        for (int i = 0; i < m->path_len; i++) {
+            if (missing_string(w, m->path_in_schema[i], "path_in_schema entry", i)) return;
+            dl_tc_write_binary(w, m->path_in_schema[i], strlen(m->path_in_schema[i]));
         }
-        if (rc != DL_OK) goto cleanup;
+        break;
+    case 8:
+        encode_kv_list(w, 8, m->kv, m->num_kv);
+        break;
+    case 13:
+        if (m->num_encoding_stats > 0)
+            encode_struct_list(w, 13, &encoding_stats_spec, m->encoding_stats,
+                               sizeof *m->encoding_stats, m->num_encoding_stats);
+        break;
+    default: /* 15: 0 means absent */
+        if (m->bloom_filter_length != 0) dl_tc_write_i32_field(w, 15, m->bloom_filter_length);
+        break;
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, 3));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
 }
 
-static int decode_column_meta(decoder *d, uint8_t wire_type, dl_pq_column_meta *m) {
-    static const dl_tc_field_name required[] = {{1, "type"},
-                                                {2, "encodings"},
-                                                {3, "path_in_schema"},
-                                                {4, "codec"},
-                                                {5, "num_values"},
-                                                {6, "total_uncompressed_size"},
-                                                {7, "total_compressed_size"},
-                                                {9, "data_page_offset"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "ColumnMetaData"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &m->type);
-            break;
-        case 2:
-            rc = read_list_alloc(d, t, DL_TC_I32, sizeof *m->encodings, "encodings",
-                                 (void **)&m->encodings, &m->num_encodings);
-            for (int i = 0; rc == DL_OK && i < m->num_encodings; i++)
-                rc = dl_tc_read_i32(r, DL_TC_I32, &m->encodings[i]);
-            break;
-        case 3:
-            rc = read_list_alloc(d, t, DL_TC_BINARY, sizeof *m->path_in_schema,
-                                 "path_in_schema entries", (void **)&m->path_in_schema,
-                                 &m->path_len);
-            for (int i = 0; rc == DL_OK && i < m->path_len; i++)
-                rc = read_string(d, DL_TC_BINARY, &m->path_in_schema[i]);
-            break;
-        case 4:
-            rc = dl_tc_read_i32(r, t, &m->codec);
-            break;
-        case 5:
-            rc = dl_tc_read_i64(r, t, &m->num_values);
-            break;
-        case 6:
-            rc = dl_tc_read_i64(r, t, &m->total_uncompressed_size);
-            break;
-        case 7:
-            rc = dl_tc_read_i64(r, t, &m->total_compressed_size);
-            break;
-        case 8:
-            rc = decode_kv_list(d, t, &m->kv, &m->num_kv);
-            break;
-        case 9:
-            rc = dl_tc_read_i64(r, t, &m->data_page_offset);
-            break;
-        case 10:
-            rc = dl_tc_read_i64(r, t, &m->index_page_offset);
-            m->has_index_page_offset = true;
-            break;
-        case 11:
-            rc = dl_tc_read_i64(r, t, &m->dictionary_page_offset);
-            m->has_dictionary_page_offset = true;
-            break;
-        case 12:
-            rc = decode_statistics(r, t, &m->statistics);
-            m->has_statistics = true;
-            break;
-        case 13:
-            rc = read_list_alloc(d, t, DL_TC_STRUCT, sizeof *m->encoding_stats,
-                                 "encoding_stats entries", (void **)&m->encoding_stats,
-                                 &m->num_encoding_stats);
-            for (int i = 0; rc == DL_OK && i < m->num_encoding_stats; i++)
-                rc = decode_encoding_stats(r, &m->encoding_stats[i]);
-            break;
-        case 14:
-            rc = dl_tc_read_i64(r, t, &m->bloom_filter_offset);
-            m->has_bloom_filter = true;
-            break;
-        case 15:
-            rc = dl_tc_read_i32(r, t, &m->bloom_filter_length);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
+static const field_spec column_meta_fields[] = {
+    FIELD(dl_pq_column_meta, 1, FK_I32, type),
+    CUSTOM(2, "encodings"),
+    CUSTOM(3, "path_in_schema"),
+    FIELD(dl_pq_column_meta, 4, FK_I32, codec),
+    FIELD(dl_pq_column_meta, 5, FK_I64, num_values),
+    FIELD(dl_pq_column_meta, 6, FK_I64, total_uncompressed_size),
+    FIELD(dl_pq_column_meta, 7, FK_I64, total_compressed_size),
+    CUSTOM(8, "key_value_metadata"),
+    FIELD(dl_pq_column_meta, 9, FK_I64, data_page_offset),
+    OPTIONAL(dl_pq_column_meta, 10, FK_I64, index_page_offset),
+    OPTIONAL(dl_pq_column_meta, 11, FK_I64, dictionary_page_offset),
+    NESTED(dl_pq_column_meta, 12, statistics, &statistics_spec),
+    CUSTOM(13, "encoding_stats"),
+    OPTIONAL_FLAG(dl_pq_column_meta, 14, FK_I64, bloom_filter_offset, has_bloom_filter),
+    CUSTOM(15, "bloom_filter_length"),
+};
+static const struct_spec column_meta_spec = {.name = "ColumnMetaData",
+                                             SPEC_FIELDS(column_meta_fields),
+                                             .decode_field = column_meta_decode,
+                                             .encode_field = column_meta_encode,
+                                             .required = ID(1) | ID(2) | ID(3) | ID(4) | ID(5) |
+                                                         ID(6) | ID(7) | ID(9)};
+
+static int column_chunk_decode(decoder *d, void *obj, int16_t id, uint8_t t) {
+    dl_pq_column_chunk *c = obj;
+    if (id == 3) {
+        c->has_meta_data = true;
+        return decode_struct(d, t, &column_meta_spec, &c->meta);
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, sizeof required / sizeof required[0]));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+    c->encrypted = true; /* 8: crypto_metadata, 9: encrypted_column_metadata */
+    return dl_tc_skip(&d->r, t);
 }
 
-static int decode_column_chunk(decoder *d, dl_pq_column_chunk *c) {
-    static const dl_tc_field_name required[] = {{2, "file_offset"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "ColumnChunk"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = read_string(d, t, &c->file_path);
-            break;
-        case 2:
-            rc = dl_tc_read_i64(r, t, &c->file_offset);
-            break;
-        case 3:
-            rc = decode_column_meta(d, t, &c->meta);
-            c->has_meta_data = true;
-            break;
-        case 4:
-            rc = dl_tc_read_i64(r, t, &c->offset_index_offset);
-            break;
-        case 5:
-            rc = dl_tc_read_i32(r, t, &c->offset_index_length);
-            break;
-        case 6:
-            rc = dl_tc_read_i64(r, t, &c->column_index_offset);
-            break;
-        case 7:
-            rc = dl_tc_read_i32(r, t, &c->column_index_length);
-            break;
-        case 8: /* crypto_metadata */
-        case 9: /* encrypted_column_metadata */
-            c->encrypted = true;
-            rc = dl_tc_skip(r, t);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 1));
-    /* An offset without its length (or the reverse) cannot be used. */
+/* An offset without its length (or the reverse) cannot be used. */
+static int column_chunk_finish(decoder *d, void *obj, uint32_t seen) {
+    dl_pq_column_chunk *c = obj;
+    (void)d;
     c->has_offset_index = (seen & dl_tc_seen_bit(4)) && (seen & dl_tc_seen_bit(5));
     c->has_column_index = (seen & dl_tc_seen_bit(6)) && (seen & dl_tc_seen_bit(7));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+    return DL_OK;
 }
 
-static int decode_sorting_column(dl_tc_reader *r, dl_pq_sorting_column *s) {
-    static const dl_tc_field_name required[] = {
-        {1, "column_idx"}, {2, "descending"}, {3, "nulls_first"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "SortingColumn"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &s->column_idx);
-            break;
-        case 2:
-            rc = dl_tc_read_bool(r, t, &s->descending);
-            break;
-        case 3:
-            rc = dl_tc_read_bool(r, t, &s->nulls_first);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 3));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+static void column_chunk_encode(dl_tc_writer *w, const void *obj, int16_t id) {
+    const dl_pq_column_chunk *c = obj;
+    if (id != 3 || !c->has_meta_data) return; /* 8, 9: encrypted chunks are refused earlier */
+    const dl_pq_column_meta *m = &c->meta;
+    if (bad_array(w, m->encodings, m->num_encodings, "ColumnMetaData.encodings") ||
+        bad_array(w, m->path_in_schema, m->path_len, "ColumnMetaData.path_in_schema") ||
+        bad_array(w, m->encoding_stats, m->num_encoding_stats, "ColumnMetaData.encoding_stats"))
+        return;
+    dl_tc_write_struct_field_begin(w, 3);
+    encode_fields(w, &column_meta_spec, m);
+    dl_tc_write_struct_end(w);
 }
 
-static int decode_row_group(decoder *d, dl_pq_row_group *g) {
-    static const dl_tc_field_name required[] = {
-        {1, "columns"}, {2, "total_byte_size"}, {3, "num_rows"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "RowGroup"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = read_list_alloc(d, t, DL_TC_STRUCT, sizeof *g->columns, "column chunks",
-                                 (void **)&g->columns, &g->num_columns);
-            for (int i = 0; rc == DL_OK && i < g->num_columns; i++)
-                rc = decode_column_chunk(d, &g->columns[i]);
-            break;
-        case 2:
-            rc = dl_tc_read_i64(r, t, &g->total_byte_size);
-            break;
-        case 3:
-            rc = dl_tc_read_i64(r, t, &g->num_rows);
-            break;
-        case 4:
-            rc = read_list_alloc(d, t, DL_TC_STRUCT, sizeof *g->sorting_columns, "sorting columns",
-                                 (void **)&g->sorting_columns, &g->num_sorting_columns);
-            for (int i = 0; rc == DL_OK && i < g->num_sorting_columns; i++)
-                rc = decode_sorting_column(r, &g->sorting_columns[i]);
-            break;
-        case 5:
-            rc = dl_tc_read_i64(r, t, &g->file_offset);
-            g->has_file_offset = true;
-            break;
-        case 6:
-            rc = dl_tc_read_i64(r, t, &g->total_compressed_size);
-            g->has_total_compressed_size = true;
-            break;
-        case 7:
-            rc = dl_tc_read_i16(r, t, &g->ordinal);
-            g->has_ordinal = true;
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
+static const field_spec column_chunk_fields[] = {
+    FIELD(dl_pq_column_chunk, 1, FK_STRING, file_path), /* written when non-NULL */
+    FIELD(dl_pq_column_chunk, 2, FK_I64, file_offset),
+    CUSTOM(3, "meta_data"),
+    OPTIONAL_FLAG(dl_pq_column_chunk, 4, FK_I64, offset_index_offset, has_offset_index),
+    OPTIONAL_FLAG(dl_pq_column_chunk, 5, FK_I32, offset_index_length, has_offset_index),
+    OPTIONAL_FLAG(dl_pq_column_chunk, 6, FK_I64, column_index_offset, has_column_index),
+    OPTIONAL_FLAG(dl_pq_column_chunk, 7, FK_I32, column_index_length, has_column_index),
+    CUSTOM(8, "crypto_metadata"),
+    CUSTOM(9, "encrypted_column_metadata"),
+};
+static const struct_spec column_chunk_spec = {.name = "ColumnChunk",
+                                              SPEC_FIELDS(column_chunk_fields),
+                                              .decode_field = column_chunk_decode,
+                                              .finish = column_chunk_finish,
+                                              .encode_field = column_chunk_encode,
+                                              .required = ID(2)};
+
+static const field_spec sorting_column_fields[] = {
+    FIELD(dl_pq_sorting_column, 1, FK_I32, column_idx),
+    FIELD(dl_pq_sorting_column, 2, FK_BOOL, descending),
+    FIELD(dl_pq_sorting_column, 3, FK_BOOL, nulls_first),
+};
+static const struct_spec sorting_column_spec = {
+    .name = "SortingColumn", SPEC_FIELDS(sorting_column_fields), .required = ID(1) | ID(2) | ID(3)};
+
+static int row_group_decode(decoder *d, void *obj, int16_t id, uint8_t t) {
+    dl_pq_row_group *g = obj;
+    if (id == 1)
+        return decode_struct_list(d, t, &column_chunk_spec, sizeof *g->columns, "column chunks",
+                                  (void **)&g->columns, &g->num_columns);
+    return decode_struct_list(d, t, &sorting_column_spec, sizeof *g->sorting_columns,
+                              "sorting columns", (void **)&g->sorting_columns,
+                              &g->num_sorting_columns);
+}
+
+static void encode_column_chunk(dl_tc_writer *w, const dl_pq_column_chunk *c) {
+    if (c->encrypted) {
+        dl_tc_writer_fail(w, DL_EUNSUPPORTED,
+                          "parquet metadata encoder: encrypted column chunks are not supported");
+        return;
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, 3));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+    encode_struct(w, &column_chunk_spec, c);
+}
+
+static void row_group_encode(dl_tc_writer *w, const void *obj, int16_t id) {
+    const dl_pq_row_group *g = obj;
+    if (id == 1) {
+        dl_tc_write_list_field(w, 1, DL_TC_STRUCT, g->num_columns);
+        for (int i = 0; i < g->num_columns && w->rc == DL_OK; i++)
+            encode_column_chunk(w, &g->columns[i]);
+    } else if (g->num_sorting_columns > 0) {
+        encode_struct_list(w, 4, &sorting_column_spec, g->sorting_columns,
+                           sizeof *g->sorting_columns, g->num_sorting_columns);
+    }
+}
+
+static const field_spec row_group_fields[] = {
+    CUSTOM(1, "columns"),
+    FIELD(dl_pq_row_group, 2, FK_I64, total_byte_size),
+    FIELD(dl_pq_row_group, 3, FK_I64, num_rows),
+    CUSTOM(4, "sorting_columns"),
+    OPTIONAL(dl_pq_row_group, 5, FK_I64, file_offset),
+    OPTIONAL(dl_pq_row_group, 6, FK_I64, total_compressed_size),
+    OPTIONAL(dl_pq_row_group, 7, FK_I16, ordinal),
+};
+static const struct_spec row_group_spec = {.name = "RowGroup",
+                                           SPEC_FIELDS(row_group_fields),
+                                           .decode_field = row_group_decode,
+                                           .encode_field = row_group_encode,
+                                           .required = ID(1) | ID(2) | ID(3)};
+
+static void encode_row_group(dl_tc_writer *w, const dl_pq_row_group *g) {
+    if (bad_array(w, g->columns, g->num_columns, "RowGroup.columns") ||
+        bad_array(w, g->sorting_columns, g->num_sorting_columns, "RowGroup.sorting_columns"))
+        return;
+    encode_struct(w, &row_group_spec, g);
 }
 
 static int decode_column_orders(decoder *d, uint8_t wire_type, dl_pq_file_meta *m) {
@@ -673,311 +753,175 @@ static int decode_column_orders(decoder *d, uint8_t wire_type, dl_pq_file_meta *
     return rc;
 }
 
-static int decode_file_meta_struct(decoder *d, dl_pq_file_meta *m) {
-    static const dl_tc_field_name required[] = {
-        {1, "version"}, {2, "schema"}, {3, "num_rows"}, {4, "row_groups"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "FileMetaData"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &m->version);
-            break;
-        case 2:
-            rc = read_list_alloc(d, t, DL_TC_STRUCT, sizeof *m->schema, "schema elements",
-                                 (void **)&m->schema, &m->num_schema);
-            for (int i = 0; rc == DL_OK && i < m->num_schema; i++)
-                rc = decode_schema_element(d, &m->schema[i]);
-            break;
-        case 3:
-            rc = dl_tc_read_i64(r, t, &m->num_rows);
-            break;
-        case 4:
-            rc = read_list_alloc(d, t, DL_TC_STRUCT, sizeof *m->row_groups, "row groups",
-                                 (void **)&m->row_groups, &m->num_row_groups);
-            for (int i = 0; rc == DL_OK && i < m->num_row_groups; i++)
-                rc = decode_row_group(d, &m->row_groups[i]);
-            break;
-        case 5:
-            rc = decode_kv_list(d, t, &m->kv, &m->num_kv);
-            break;
-        case 6:
-            rc = read_string(d, t, &m->created_by);
-            break;
-        case 7:
-            rc = decode_column_orders(d, t, m);
-            break;
-        case 8: /* encryption_algorithm */
-            m->encrypted = true;
-            rc = dl_tc_skip(r, t);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
+static void encode_column_orders(dl_tc_writer *w, const int32_t *orders, int count) {
+    if (count == 0 || bad_array(w, orders, count, "FileMetaData.column_orders")) return;
+    dl_tc_write_list_field(w, 7, DL_TC_STRUCT, count);
+    for (int i = 0; i < count; i++) {
+        dl_tc_write_struct_begin(w);
+        /* DL_PQ_ORDER_UNKNOWN (a member we did not recognise when reading)
+        ** is written as an empty union, which reads back as unknown. */
+        if (orders[i] != DL_PQ_ORDER_UNKNOWN && valid_member(w, orders[i], "ColumnOrder"))
+            dl_tc_write_empty_struct_field(w, (int16_t)orders[i]);
+        dl_tc_write_struct_end(w);
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, 4));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
 }
 
-static int decode_data_page_header(dl_tc_reader *r, uint8_t wire_type, dl_pq_data_page_header *h) {
-    static const dl_tc_field_name required[] = {{1, "num_values"},
-                                                {2, "encoding"},
-                                                {3, "definition_level_encoding"},
-                                                {4, "repetition_level_encoding"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "DataPageHeader"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &h->num_values);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &h->encoding);
-            break;
-        case 3:
-            rc = dl_tc_read_i32(r, t, &h->definition_level_encoding);
-            break;
-        case 4:
-            rc = dl_tc_read_i32(r, t, &h->repetition_level_encoding);
-            break;
-        case 5:
-            rc = decode_statistics(r, t, &h->statistics);
-            h->has_statistics = true;
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
+static int file_meta_decode(decoder *d, void *obj, int16_t id, uint8_t t) {
+    dl_pq_file_meta *m = obj;
+    switch (id) {
+    case 2:
+        return decode_struct_list(d, t, &schema_element_spec, sizeof *m->schema, "schema elements",
+                                  (void **)&m->schema, &m->num_schema);
+    case 4:
+        return decode_struct_list(d, t, &row_group_spec, sizeof *m->row_groups, "row groups",
+                                  (void **)&m->row_groups, &m->num_row_groups);
+    case 5:
+        return decode_kv_list(d, t, &m->kv, &m->num_kv);
+    case 7:
+        return decode_column_orders(d, t, m);
+    default: /* 8: encryption_algorithm */
+        m->encrypted = true;
+        return dl_tc_skip(&d->r, t);
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, 4));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
 }
 
-static int decode_dictionary_page_header(dl_tc_reader *r, uint8_t wire_type,
-                                         dl_pq_dictionary_page_header *h) {
-    static const dl_tc_field_name required[] = {{1, "num_values"}, {2, "encoding"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "DictionaryPageHeader"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &h->num_values);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &h->encoding);
-            break;
-        case 3:
-            rc = dl_tc_read_bool(r, t, &h->is_sorted);
-            h->has_is_sorted = true;
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
+static void file_meta_encode(dl_tc_writer *w, const void *obj, int16_t id) {
+    const dl_pq_file_meta *m = obj;
+    switch (id) {
+    case 2:
+        dl_tc_write_list_field(w, 2, DL_TC_STRUCT, m->num_schema);
+        for (int i = 0; i < m->num_schema && w->rc == DL_OK; i++) {
+            if (missing_string(w, m->schema[i].name, "name of schema element", i)) return;
+            encode_struct(w, &schema_element_spec, &m->schema[i]);
         }
-        if (rc != DL_OK) goto cleanup;
+        break;
+    case 4:
+        dl_tc_write_list_field(w, 4, DL_TC_STRUCT, m->num_row_groups);
+        for (int i = 0; i < m->num_row_groups && w->rc == DL_OK; i++)
+            encode_row_group(w, &m->row_groups[i]);
+        break;
+    case 5:
+        encode_kv_list(w, 5, m->kv, m->num_kv);
+        break;
+    case 7:
+        encode_column_orders(w, m->column_orders, m->num_column_orders);
+        break;
+    default: /* 8: encrypted footers are refused before encoding */
+        break;
     }
-    DL_TRY(dl_tc_check_required(r, seen, required, 2));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
 }
 
-static int decode_data_page_header_v2(dl_tc_reader *r, uint8_t wire_type,
-                                      dl_pq_data_page_header_v2 *h) {
-    static const dl_tc_field_name required[] = {{1, "num_values"},
-                                                {2, "num_nulls"},
-                                                {3, "num_rows"},
-                                                {4, "encoding"},
-                                                {5, "definition_levels_byte_length"},
-                                                {6, "repetition_levels_byte_length"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    h->is_compressed = true; /* the thrift default */
-    DL_TRY(dl_tc_struct_begin(r, wire_type, "DataPageHeaderV2"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &h->num_values);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &h->num_nulls);
-            break;
-        case 3:
-            rc = dl_tc_read_i32(r, t, &h->num_rows);
-            break;
-        case 4:
-            rc = dl_tc_read_i32(r, t, &h->encoding);
-            break;
-        case 5:
-            rc = dl_tc_read_i32(r, t, &h->definition_levels_byte_length);
-            break;
-        case 6:
-            rc = dl_tc_read_i32(r, t, &h->repetition_levels_byte_length);
-            break;
-        case 7:
-            rc = dl_tc_read_bool(r, t, &h->is_compressed);
-            break;
-        case 8:
-            rc = decode_statistics(r, t, &h->statistics);
-            h->has_statistics = true;
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 6));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+static const field_spec file_meta_fields[] = {
+    FIELD(dl_pq_file_meta, 1, FK_I32, version),
+    CUSTOM(2, "schema"),
+    FIELD(dl_pq_file_meta, 3, FK_I64, num_rows),
+    CUSTOM(4, "row_groups"),
+    CUSTOM(5, "key_value_metadata"),
+    FIELD(dl_pq_file_meta, 6, FK_STRING, created_by), /* written when non-NULL */
+    CUSTOM(7, "column_orders"),
+    CUSTOM(8, "encryption_algorithm"),
+};
+static const struct_spec file_meta_spec = {.name = "FileMetaData",
+                                           SPEC_FIELDS(file_meta_fields),
+                                           .decode_field = file_meta_decode,
+                                           .encode_field = file_meta_encode,
+                                           .required = ID(1) | ID(2) | ID(3) | ID(4)};
+
+/* ---- page headers ---- */
+
+static const field_spec data_page_header_fields[] = {
+    FIELD(dl_pq_data_page_header, 1, FK_I32, num_values),
+    FIELD(dl_pq_data_page_header, 2, FK_I32, encoding),
+    FIELD(dl_pq_data_page_header, 3, FK_I32, definition_level_encoding),
+    FIELD(dl_pq_data_page_header, 4, FK_I32, repetition_level_encoding),
+    NESTED(dl_pq_data_page_header, 5, statistics, &statistics_spec),
+};
+static const struct_spec data_page_header_spec = {.name = "DataPageHeader",
+                                                  SPEC_FIELDS(data_page_header_fields),
+                                                  .required = ID(1) | ID(2) | ID(3) | ID(4)};
+
+static const field_spec dictionary_page_header_fields[] = {
+    FIELD(dl_pq_dictionary_page_header, 1, FK_I32, num_values),
+    FIELD(dl_pq_dictionary_page_header, 2, FK_I32, encoding),
+    OPTIONAL(dl_pq_dictionary_page_header, 3, FK_BOOL, is_sorted),
+};
+static const struct_spec dictionary_page_header_spec = {.name = "DictionaryPageHeader",
+                                                        SPEC_FIELDS(dictionary_page_header_fields),
+                                                        .required = ID(1) | ID(2)};
+
+static void data_page_header_v2_init(void *obj) {
+    ((dl_pq_data_page_header_v2 *)obj)->is_compressed = true; /* the thrift default */
 }
 
-static int decode_page_header_struct(dl_tc_reader *r, dl_pq_page_header *h) {
-    static const dl_tc_field_name required[] = {
-        {1, "type"}, {2, "uncompressed_page_size"}, {3, "compressed_page_size"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "PageHeader"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i32(r, t, &h->type);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &h->uncompressed_page_size);
-            break;
-        case 3:
-            rc = dl_tc_read_i32(r, t, &h->compressed_page_size);
-            break;
-        case 4:
-            rc = dl_tc_read_i32(r, t, &h->crc);
-            h->has_crc = true;
-            break;
-        case 5:
-            rc = decode_data_page_header(r, t, &h->data_page);
-            h->has_data_page = true;
-            break;
-        case 7:
-            rc = decode_dictionary_page_header(r, t, &h->dictionary_page);
-            h->has_dictionary_page = true;
-            break;
-        case 8:
-            rc = decode_data_page_header_v2(r, t, &h->data_page_v2);
-            h->has_data_page_v2 = true;
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break; /* 6: index_page_header (unused) */
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 3));
+static const field_spec data_page_header_v2_fields[] = {
+    FIELD(dl_pq_data_page_header_v2, 1, FK_I32, num_values),
+    FIELD(dl_pq_data_page_header_v2, 2, FK_I32, num_nulls),
+    FIELD(dl_pq_data_page_header_v2, 3, FK_I32, num_rows),
+    FIELD(dl_pq_data_page_header_v2, 4, FK_I32, encoding),
+    FIELD(dl_pq_data_page_header_v2, 5, FK_I32, definition_levels_byte_length),
+    FIELD(dl_pq_data_page_header_v2, 6, FK_I32, repetition_levels_byte_length),
+    FIELD(dl_pq_data_page_header_v2, 7, FK_BOOL, is_compressed), /* readers disagree on defaults */
+    NESTED(dl_pq_data_page_header_v2, 8, statistics, &statistics_spec),
+};
+static const struct_spec data_page_header_v2_spec = {.name = "DataPageHeaderV2",
+                                                     SPEC_FIELDS(data_page_header_v2_fields),
+                                                     .init = data_page_header_v2_init,
+                                                     .required = ID(1) | ID(2) | ID(3) | ID(4) |
+                                                                 ID(5) | ID(6)};
+
+static int page_header_finish(decoder *d, void *obj, uint32_t seen) {
+    const dl_pq_page_header *h = obj;
+    (void)seen;
     if (h->uncompressed_page_size < 0 || h->compressed_page_size < 0)
-        DL_TRY(dl_tc_fail(r, DL_ECORRUPT, "negative page size (uncompressed %d, compressed %d)",
-                          h->uncompressed_page_size, h->compressed_page_size));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+        return dl_tc_fail(&d->r, DL_ECORRUPT, "negative page size (uncompressed %d, compressed %d)",
+                          h->uncompressed_page_size, h->compressed_page_size);
+    return DL_OK;
 }
 
-static int decode_page_location(dl_tc_reader *r, dl_pq_page_location *loc) {
-    static const dl_tc_field_name required[] = {
-        {1, "offset"}, {2, "compressed_page_size"}, {3, "first_row_index"}};
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "PageLocation"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        switch (id) {
-        case 1:
-            rc = dl_tc_read_i64(r, t, &loc->offset);
-            break;
-        case 2:
-            rc = dl_tc_read_i32(r, t, &loc->compressed_page_size);
-            break;
-        case 3:
-            rc = dl_tc_read_i64(r, t, &loc->first_row_index);
-            break;
-        default:
-            rc = dl_tc_skip(r, t);
-            break;
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 3));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+static const field_spec page_header_fields[] = {
+    FIELD(dl_pq_page_header, 1, FK_I32, type),
+    FIELD(dl_pq_page_header, 2, FK_I32, uncompressed_page_size),
+    FIELD(dl_pq_page_header, 3, FK_I32, compressed_page_size),
+    OPTIONAL(dl_pq_page_header, 4, FK_I32, crc),
+    NESTED(dl_pq_page_header, 5, data_page, &data_page_header_spec),
+    /* 6: index_page_header, unused */
+    NESTED(dl_pq_page_header, 7, dictionary_page, &dictionary_page_header_spec),
+    NESTED(dl_pq_page_header, 8, data_page_v2, &data_page_header_v2_spec),
+};
+static const struct_spec page_header_spec = {.name = "PageHeader",
+                                             SPEC_FIELDS(page_header_fields),
+                                             .finish = page_header_finish,
+                                             .required = ID(1) | ID(2) | ID(3)};
+
+/* ---- page index ---- */
+
+static const field_spec page_location_fields[] = {
+    FIELD(dl_pq_page_location, 1, FK_I64, offset),
+    FIELD(dl_pq_page_location, 2, FK_I32, compressed_page_size),
+    FIELD(dl_pq_page_location, 3, FK_I64, first_row_index),
+};
+static const struct_spec page_location_spec = {
+    .name = "PageLocation", SPEC_FIELDS(page_location_fields), .required = ID(1) | ID(2) | ID(3)};
+
+static int offset_index_decode(decoder *d, void *obj, int16_t id, uint8_t t) {
+    dl_pq_offset_index *oi = obj;
+    (void)id; /* only 1: page_locations (2, unencoded_byte_array_data_bytes, is skipped) */
+    return decode_struct_list(d, t, &page_location_spec, sizeof *oi->pages, "page locations",
+                              (void **)&oi->pages, &oi->num_pages);
 }
 
-static int decode_offset_index_struct(decoder *d, dl_pq_offset_index *oi) {
-    static const dl_tc_field_name required[] = {{1, "page_locations"}};
-    dl_tc_reader *r = &d->r;
-    int rc = DL_OK;
-    int16_t id;
-    uint8_t t;
-    uint32_t seen = 0;
-    DL_TRY(dl_tc_struct_begin(r, DL_TC_STRUCT, "OffsetIndex"));
-    for (;;) {
-        DL_TRY(dl_tc_read_field_header(r, &id, &t));
-        if (t == DL_TC_STOP) break;
-        seen |= dl_tc_seen_bit(id);
-        if (id == 1) {
-            rc = read_list_alloc(d, t, DL_TC_STRUCT, sizeof *oi->pages, "page locations",
-                                 (void **)&oi->pages, &oi->num_pages);
-            for (int i = 0; rc == DL_OK && i < oi->num_pages; i++)
-                rc = decode_page_location(r, &oi->pages[i]);
-        } else { /* 2: unencoded_byte_array_data_bytes, not needed */
-            rc = dl_tc_skip(r, t);
-        }
-        if (rc != DL_OK) goto cleanup;
-    }
-    DL_TRY(dl_tc_check_required(r, seen, required, 1));
-    dl_tc_struct_end(r);
-cleanup:
-    return rc;
+static void offset_index_encode(dl_tc_writer *w, const void *obj, int16_t id) {
+    const dl_pq_offset_index *oi = obj;
+    (void)id;
+    encode_struct_list(w, 1, &page_location_spec, oi->pages, sizeof *oi->pages, oi->num_pages);
 }
+
+static const field_spec offset_index_fields[] = {CUSTOM(1, "page_locations")};
+static const struct_spec offset_index_spec = {.name = "OffsetIndex",
+                                              SPEC_FIELDS(offset_index_fields),
+                                              .decode_field = offset_index_decode,
+                                              .encode_field = offset_index_encode,
+                                              .required = ID(1)};
 
 /* list<binary> of page-index bounds, as views into the input. */
 static int decode_bytes_list(decoder *d, uint8_t wire_type, const char *what, dl_pq_bytes **out,
@@ -1072,7 +1016,7 @@ int dl_pq_decode_file_meta(const uint8_t *buf, size_t len, dl_arena *arena, dl_p
     decoder d;
     memset(out, 0, sizeof *out);
     int rc = decoder_init(&d, buf, len, arena, err);
-    if (rc == DL_OK) rc = decode_file_meta_struct(&d, out);
+    if (rc == DL_OK) rc = decode_struct(&d, DL_TC_STRUCT, &file_meta_spec, out);
     if (rc == DL_OK) rc = expect_end(&d.r, "FileMetaData");
     return rc;
 }
@@ -1082,7 +1026,7 @@ int dl_pq_decode_page_header(const uint8_t *buf, size_t len, dl_pq_page_header *
     decoder d;
     memset(out, 0, sizeof *out);
     int rc = decoder_init(&d, buf, len, NULL, err);
-    if (rc == DL_OK) rc = decode_page_header_struct(&d.r, out);
+    if (rc == DL_OK) rc = decode_struct(&d, DL_TC_STRUCT, &page_header_spec, out);
     if (rc == DL_OK) *header_len = dl_tc_offset(&d.r);
     return rc;
 }
@@ -1092,7 +1036,7 @@ int dl_pq_decode_offset_index(const uint8_t *buf, size_t len, dl_arena *arena,
     decoder d;
     memset(out, 0, sizeof *out);
     int rc = decoder_init(&d, buf, len, arena, err);
-    if (rc == DL_OK) rc = decode_offset_index_struct(&d, out);
+    if (rc == DL_OK) rc = decode_struct(&d, DL_TC_STRUCT, &offset_index_spec, out);
     if (rc == DL_OK) rc = expect_end(&d.r, "OffsetIndex");
     return rc;
 }
@@ -1108,208 +1052,8 @@ int dl_pq_decode_column_index(const uint8_t *buf, size_t len, dl_arena *arena,
 }
 
 /* ======================================================================
-** Encoders (sticky errors: see dl_tc_writer)
+** Public encoders (sticky errors: see dl_tc_writer)
 ** ==================================================================== */
-
-/* A (pointer, count) pair the caller filled in inconsistently. */
-static bool bad_array(dl_tc_writer *w, const void *ptr, int count, const char *what) {
-    if (count >= 0 && (count == 0 || ptr)) return false;
-    dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: %s has count %d and pointer %p",
-                      what, count, ptr);
-    return true;
-}
-
-static bool missing_string(dl_tc_writer *w, const char *s, const char *what, int index) {
-    if (s) return false;
-    dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: %s %d is NULL", what, index);
-    return true;
-}
-
-static void encode_statistics(dl_tc_writer *w, int16_t field, const dl_pq_statistics *s) {
-    dl_tc_write_struct_field_begin(w, field);
-    if (s->has_max) dl_tc_write_binary_field(w, 1, s->max.ptr, s->max.len);
-    if (s->has_min) dl_tc_write_binary_field(w, 2, s->min.ptr, s->min.len);
-    if (s->has_null_count) dl_tc_write_i64_field(w, 3, s->null_count);
-    if (s->has_distinct_count) dl_tc_write_i64_field(w, 4, s->distinct_count);
-    if (s->has_max_value) dl_tc_write_binary_field(w, 5, s->max_value.ptr, s->max_value.len);
-    if (s->has_min_value) dl_tc_write_binary_field(w, 6, s->min_value.ptr, s->min_value.len);
-    if (s->has_is_max_value_exact) dl_tc_write_bool_field(w, 7, s->is_max_value_exact);
-    if (s->has_is_min_value_exact) dl_tc_write_bool_field(w, 8, s->is_min_value_exact);
-    if (s->has_nan_count) dl_tc_write_i64_field(w, 9, s->nan_count);
-    dl_tc_write_struct_end(w);
-}
-
-/* Union member ids are positive i16 field ids. */
-static bool valid_member(dl_tc_writer *w, int member, const char *what) {
-    if (member >= 1 && member <= INT16_MAX) return true;
-    dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: invalid %s %d", what, member);
-    return false;
-}
-
-static void encode_logical_type(dl_tc_writer *w, const dl_pq_logical_type *lt) {
-    if (!valid_member(w, lt->kind, "LogicalType kind")) return;
-    int16_t kind = (int16_t)lt->kind;
-    dl_tc_write_struct_field_begin(w, 10); /* SchemaElement.logicalType */
-    switch (kind) {
-    case DL_PQ_LT_DECIMAL:
-        dl_tc_write_struct_field_begin(w, kind);
-        dl_tc_write_i32_field(w, 1, lt->scale);
-        dl_tc_write_i32_field(w, 2, lt->precision);
-        dl_tc_write_struct_end(w);
-        break;
-    case DL_PQ_LT_TIME:
-    case DL_PQ_LT_TIMESTAMP:
-        if (!valid_member(w, lt->unit, "TimeUnit")) return;
-        dl_tc_write_struct_field_begin(w, kind);
-        dl_tc_write_bool_field(w, 1, lt->utc);
-        dl_tc_write_struct_field_begin(w, 2);
-        dl_tc_write_empty_struct_field(w, (int16_t)lt->unit);
-        dl_tc_write_struct_end(w);
-        dl_tc_write_struct_end(w);
-        break;
-    case DL_PQ_LT_INTEGER:
-        if (lt->bit_width < INT8_MIN || lt->bit_width > INT8_MAX) {
-            dl_tc_writer_fail(w, DL_EINVAL, "parquet metadata encoder: INTEGER bit width %d",
-                              lt->bit_width);
-            return;
-        }
-        dl_tc_write_struct_field_begin(w, kind);
-        dl_tc_write_i8_field(w, 1, (int8_t)lt->bit_width);
-        dl_tc_write_bool_field(w, 2, lt->is_signed);
-        dl_tc_write_struct_end(w);
-        break;
-    default:
-        dl_tc_write_empty_struct_field(w, kind);
-        break; /* STRING, DATE, JSON, ... */
-    }
-    dl_tc_write_struct_end(w);
-}
-
-static void encode_schema_element(dl_tc_writer *w, const dl_pq_schema_element *e, int index) {
-    if (missing_string(w, e->name, "name of schema element", index)) return;
-    dl_tc_write_struct_begin(w);
-    if (e->has_type) dl_tc_write_i32_field(w, 1, e->type);
-    if (e->has_type_length) dl_tc_write_i32_field(w, 2, e->type_length);
-    if (e->has_repetition) dl_tc_write_i32_field(w, 3, e->repetition);
-    dl_tc_write_string_field(w, 4, e->name);
-    if (e->has_num_children) dl_tc_write_i32_field(w, 5, e->num_children);
-    if (e->has_converted_type) dl_tc_write_i32_field(w, 6, e->converted_type);
-    if (e->has_scale) dl_tc_write_i32_field(w, 7, e->scale);
-    if (e->has_precision) dl_tc_write_i32_field(w, 8, e->precision);
-    if (e->has_field_id) dl_tc_write_i32_field(w, 9, e->field_id);
-    if (e->logical.kind != DL_PQ_LT_NONE) encode_logical_type(w, &e->logical);
-    dl_tc_write_struct_end(w);
-}
-
-static void encode_kv_list(dl_tc_writer *w, int16_t field, const dl_pq_kv *kv, int num_kv) {
-    if (num_kv == 0 || bad_array(w, kv, num_kv, "key_value_metadata")) return;
-    dl_tc_write_list_field(w, field, DL_TC_STRUCT, num_kv);
-    for (int i = 0; i < num_kv; i++) {
-        if (missing_string(w, kv[i].key, "key of key/value pair", i)) return;
-        dl_tc_write_struct_begin(w);
-        dl_tc_write_string_field(w, 1, kv[i].key);
-        if (kv[i].value) dl_tc_write_string_field(w, 2, kv[i].value);
-        dl_tc_write_struct_end(w);
-    }
-}
-
-static void encode_column_meta(dl_tc_writer *w, const dl_pq_column_meta *m) {
-    if (bad_array(w, m->encodings, m->num_encodings, "ColumnMetaData.encodings") ||
-        bad_array(w, m->path_in_schema, m->path_len, "ColumnMetaData.path_in_schema") ||
-        bad_array(w, m->encoding_stats, m->num_encoding_stats, "ColumnMetaData.encoding_stats"))
-        return;
-    dl_tc_write_struct_field_begin(w, 3); /* ColumnChunk.meta_data */
-    dl_tc_write_i32_field(w, 1, m->type);
-    dl_tc_write_list_field(w, 2, DL_TC_I32, m->num_encodings);
-    for (int i = 0; i < m->num_encodings; i++) dl_tc_write_i32(w, m->encodings[i]);
-    dl_tc_write_list_field(w, 3, DL_TC_BINARY, m->path_len);
-    for (int i = 0; i < m->path_len; i++) {
-        if (missing_string(w, m->path_in_schema[i], "path_in_schema entry", i)) return;
-        dl_tc_write_binary(w, m->path_in_schema[i], strlen(m->path_in_schema[i]));
-    }
-    dl_tc_write_i32_field(w, 4, m->codec);
-    dl_tc_write_i64_field(w, 5, m->num_values);
-    dl_tc_write_i64_field(w, 6, m->total_uncompressed_size);
-    dl_tc_write_i64_field(w, 7, m->total_compressed_size);
-    encode_kv_list(w, 8, m->kv, m->num_kv);
-    dl_tc_write_i64_field(w, 9, m->data_page_offset);
-    if (m->has_index_page_offset) dl_tc_write_i64_field(w, 10, m->index_page_offset);
-    if (m->has_dictionary_page_offset) dl_tc_write_i64_field(w, 11, m->dictionary_page_offset);
-    if (m->has_statistics) encode_statistics(w, 12, &m->statistics);
-    if (m->num_encoding_stats > 0) {
-        dl_tc_write_list_field(w, 13, DL_TC_STRUCT, m->num_encoding_stats);
-        for (int i = 0; i < m->num_encoding_stats; i++) {
-            dl_tc_write_struct_begin(w);
-            dl_tc_write_i32_field(w, 1, m->encoding_stats[i].page_type);
-            dl_tc_write_i32_field(w, 2, m->encoding_stats[i].encoding);
-            dl_tc_write_i32_field(w, 3, m->encoding_stats[i].count);
-            dl_tc_write_struct_end(w);
-        }
-    }
-    if (m->has_bloom_filter) dl_tc_write_i64_field(w, 14, m->bloom_filter_offset);
-    if (m->bloom_filter_length != 0) dl_tc_write_i32_field(w, 15, m->bloom_filter_length);
-    dl_tc_write_struct_end(w);
-}
-
-static void encode_column_chunk(dl_tc_writer *w, const dl_pq_column_chunk *c) {
-    if (c->encrypted) {
-        dl_tc_writer_fail(w, DL_EUNSUPPORTED,
-                          "parquet metadata encoder: encrypted column chunks are not supported");
-        return;
-    }
-    dl_tc_write_struct_begin(w);
-    if (c->file_path) dl_tc_write_string_field(w, 1, c->file_path);
-    dl_tc_write_i64_field(w, 2, c->file_offset);
-    if (c->has_meta_data) encode_column_meta(w, &c->meta);
-    if (c->has_offset_index) {
-        dl_tc_write_i64_field(w, 4, c->offset_index_offset);
-        dl_tc_write_i32_field(w, 5, c->offset_index_length);
-    }
-    if (c->has_column_index) {
-        dl_tc_write_i64_field(w, 6, c->column_index_offset);
-        dl_tc_write_i32_field(w, 7, c->column_index_length);
-    }
-    dl_tc_write_struct_end(w);
-}
-
-static void encode_row_group(dl_tc_writer *w, const dl_pq_row_group *g) {
-    if (bad_array(w, g->columns, g->num_columns, "RowGroup.columns") ||
-        bad_array(w, g->sorting_columns, g->num_sorting_columns, "RowGroup.sorting_columns"))
-        return;
-    dl_tc_write_struct_begin(w);
-    dl_tc_write_list_field(w, 1, DL_TC_STRUCT, g->num_columns);
-    for (int i = 0; i < g->num_columns && w->rc == DL_OK; i++)
-        encode_column_chunk(w, &g->columns[i]);
-    dl_tc_write_i64_field(w, 2, g->total_byte_size);
-    dl_tc_write_i64_field(w, 3, g->num_rows);
-    if (g->num_sorting_columns > 0) {
-        dl_tc_write_list_field(w, 4, DL_TC_STRUCT, g->num_sorting_columns);
-        for (int i = 0; i < g->num_sorting_columns; i++) {
-            dl_tc_write_struct_begin(w);
-            dl_tc_write_i32_field(w, 1, g->sorting_columns[i].column_idx);
-            dl_tc_write_bool_field(w, 2, g->sorting_columns[i].descending);
-            dl_tc_write_bool_field(w, 3, g->sorting_columns[i].nulls_first);
-            dl_tc_write_struct_end(w);
-        }
-    }
-    if (g->has_file_offset) dl_tc_write_i64_field(w, 5, g->file_offset);
-    if (g->has_total_compressed_size) dl_tc_write_i64_field(w, 6, g->total_compressed_size);
-    if (g->has_ordinal) dl_tc_write_i16_field(w, 7, g->ordinal);
-    dl_tc_write_struct_end(w);
-}
-
-static void encode_column_orders(dl_tc_writer *w, const int32_t *orders, int count) {
-    if (count == 0 || bad_array(w, orders, count, "FileMetaData.column_orders")) return;
-    dl_tc_write_list_field(w, 7, DL_TC_STRUCT, count);
-    for (int i = 0; i < count; i++) {
-        dl_tc_write_struct_begin(w);
-        /* DL_PQ_ORDER_UNKNOWN (a member we did not recognise when reading)
-        ** is written as an empty union, which reads back as unknown. */
-        if (orders[i] != DL_PQ_ORDER_UNKNOWN && valid_member(w, orders[i], "ColumnOrder"))
-            dl_tc_write_empty_struct_field(w, (int16_t)orders[i]);
-        dl_tc_write_struct_end(w);
-    }
-}
 
 int dl_pq_encode_file_meta(const dl_pq_file_meta *m, dl_buf *out, dl_error *err) {
     dl_tc_writer w;
@@ -1320,62 +1064,14 @@ int dl_pq_encode_file_meta(const dl_pq_file_meta *m, dl_buf *out, dl_error *err)
     if (bad_array(&w, m->schema, m->num_schema, "FileMetaData.schema") ||
         bad_array(&w, m->row_groups, m->num_row_groups, "FileMetaData.row_groups"))
         return dl_tc_writer_finish(&w);
-    dl_tc_write_struct_begin(&w);
-    dl_tc_write_i32_field(&w, 1, m->version);
-    dl_tc_write_list_field(&w, 2, DL_TC_STRUCT, m->num_schema);
-    for (int i = 0; i < m->num_schema && w.rc == DL_OK; i++)
-        encode_schema_element(&w, &m->schema[i], i);
-    dl_tc_write_i64_field(&w, 3, m->num_rows);
-    dl_tc_write_list_field(&w, 4, DL_TC_STRUCT, m->num_row_groups);
-    for (int i = 0; i < m->num_row_groups && w.rc == DL_OK; i++)
-        encode_row_group(&w, &m->row_groups[i]);
-    encode_kv_list(&w, 5, m->kv, m->num_kv);
-    if (m->created_by) dl_tc_write_string_field(&w, 6, m->created_by);
-    encode_column_orders(&w, m->column_orders, m->num_column_orders);
-    dl_tc_write_struct_end(&w);
+    encode_struct(&w, &file_meta_spec, m);
     return dl_tc_writer_finish(&w);
 }
 
 int dl_pq_encode_page_header(const dl_pq_page_header *h, dl_buf *out, dl_error *err) {
     dl_tc_writer w;
     dl_tc_writer_init(&w, out, err);
-    dl_tc_write_struct_begin(&w);
-    dl_tc_write_i32_field(&w, 1, h->type);
-    dl_tc_write_i32_field(&w, 2, h->uncompressed_page_size);
-    dl_tc_write_i32_field(&w, 3, h->compressed_page_size);
-    if (h->has_crc) dl_tc_write_i32_field(&w, 4, h->crc);
-    if (h->has_data_page) {
-        const dl_pq_data_page_header *p = &h->data_page;
-        dl_tc_write_struct_field_begin(&w, 5);
-        dl_tc_write_i32_field(&w, 1, p->num_values);
-        dl_tc_write_i32_field(&w, 2, p->encoding);
-        dl_tc_write_i32_field(&w, 3, p->definition_level_encoding);
-        dl_tc_write_i32_field(&w, 4, p->repetition_level_encoding);
-        if (p->has_statistics) encode_statistics(&w, 5, &p->statistics);
-        dl_tc_write_struct_end(&w);
-    }
-    if (h->has_dictionary_page) {
-        const dl_pq_dictionary_page_header *p = &h->dictionary_page;
-        dl_tc_write_struct_field_begin(&w, 7);
-        dl_tc_write_i32_field(&w, 1, p->num_values);
-        dl_tc_write_i32_field(&w, 2, p->encoding);
-        if (p->has_is_sorted) dl_tc_write_bool_field(&w, 3, p->is_sorted);
-        dl_tc_write_struct_end(&w);
-    }
-    if (h->has_data_page_v2) {
-        const dl_pq_data_page_header_v2 *p = &h->data_page_v2;
-        dl_tc_write_struct_field_begin(&w, 8);
-        dl_tc_write_i32_field(&w, 1, p->num_values);
-        dl_tc_write_i32_field(&w, 2, p->num_nulls);
-        dl_tc_write_i32_field(&w, 3, p->num_rows);
-        dl_tc_write_i32_field(&w, 4, p->encoding);
-        dl_tc_write_i32_field(&w, 5, p->definition_levels_byte_length);
-        dl_tc_write_i32_field(&w, 6, p->repetition_levels_byte_length);
-        dl_tc_write_bool_field(&w, 7, p->is_compressed); /* always: readers disagree on defaults */
-        if (p->has_statistics) encode_statistics(&w, 8, &p->statistics);
-        dl_tc_write_struct_end(&w);
-    }
-    dl_tc_write_struct_end(&w);
+    encode_struct(&w, &page_header_spec, h);
     return dl_tc_writer_finish(&w);
 }
 
@@ -1384,16 +1080,7 @@ int dl_pq_encode_offset_index(const dl_pq_offset_index *oi, dl_buf *out, dl_erro
     dl_tc_writer_init(&w, out, err);
     if (bad_array(&w, oi->pages, oi->num_pages, "OffsetIndex.page_locations"))
         return dl_tc_writer_finish(&w);
-    dl_tc_write_struct_begin(&w);
-    dl_tc_write_list_field(&w, 1, DL_TC_STRUCT, oi->num_pages);
-    for (int i = 0; i < oi->num_pages; i++) {
-        dl_tc_write_struct_begin(&w);
-        dl_tc_write_i64_field(&w, 1, oi->pages[i].offset);
-        dl_tc_write_i32_field(&w, 2, oi->pages[i].compressed_page_size);
-        dl_tc_write_i64_field(&w, 3, oi->pages[i].first_row_index);
-        dl_tc_write_struct_end(&w);
-    }
-    dl_tc_write_struct_end(&w);
+    encode_struct(&w, &offset_index_spec, oi);
     return dl_tc_writer_finish(&w);
 }
 

@@ -67,7 +67,7 @@ static int fail_truncated(dl_tc_reader *r, const char *what, uint64_t need) {
 }
 
 /* ULEB128 of at most max_bytes bytes whose value must fit in max_bits. */
-static int read_varint(dl_tc_reader *r, int max_bytes, int max_bits, uint64_t *out) {
+static int read_varint_slow(dl_tc_reader *r, int max_bytes, int max_bits, uint64_t *out) {
     const uint8_t *p = r->p;
     uint64_t v = 0;
     for (int i = 0;; i++) {
@@ -87,6 +87,16 @@ static int read_varint(dl_tc_reader *r, int max_bytes, int max_bits, uint64_t *o
     r->p = p;
     *out = v;
     return DL_OK;
+}
+
+/* Most varints in Parquet metadata (ids, enums, small counts) are one
+** byte, and seven bits fit every type (max_bits is at least 16). */
+static inline int read_varint(dl_tc_reader *r, int max_bytes, int max_bits, uint64_t *out) {
+    if (DL_LIKELY(r->p != r->end && *r->p < 0x80)) {
+        *out = *r->p++;
+        return DL_OK;
+    }
+    return read_varint_slow(r, max_bytes, max_bits, out);
 }
 
 static int64_t zigzag_decode(uint64_t v) {
