@@ -29,6 +29,7 @@
 #include "util/dl_internal.h"
 
 #define MAX_PAGE_BYTES ((int64_t)1 << 30)
+#define SMALL_FILE_BYTES ((size_t)4 << 20) /* read, don't map, files up to this size */
 
 struct dl_parquet_reader {
     char *name;
@@ -36,6 +37,7 @@ struct dl_parquet_reader {
     size_t size;
     void *map; /* non-NULL when we own an mmap */
     size_t map_size;
+    uint8_t *copy; /* non-NULL when a small file was read into memory */
     size_t footer_start; /* first byte of FileMetaData */
     dl_arena arena;
     dl_pq_file_meta meta;
@@ -182,7 +184,21 @@ int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err) {
     if (fstat(fd, &st) != 0) DL_FAIL(err, DL_EIO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode)) DL_FAIL(err, DL_EINVAL, "%s: not a regular file", path);
     r->size = (size_t)st.st_size;
-    if (r->size > 0) {
+    if (r->size > 0 && r->size <= SMALL_FILE_BYTES) {
+        /* Day files are small: one read beats mmap's page faults and the
+        ** munmap TLB shootdown that other threads pay for. */
+        r->copy = malloc(r->size);
+        if (!r->copy) DL_FAIL(err, DL_ENOMEM, "%s: out of memory", path);
+        size_t got = 0;
+        while (got < r->size) {
+            ssize_t n = pread(fd, r->copy + got, r->size - got, (off_t)got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) DL_FAIL(err, DL_EIO, "%s: read: %s", path, strerror(errno));
+            if (n == 0) DL_FAIL(err, DL_ECORRUPT, "%s: file shrank while being read", path);
+            got += (size_t)n;
+        }
+        r->data = r->copy;
+    } else if (r->size > 0) {
         void *map = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) DL_FAIL(err, DL_EIO, "%s: mmap: %s", path, strerror(errno));
         r->map = map;
@@ -205,6 +221,7 @@ cleanup:
 void dl_parquet_close(dl_parquet_reader *r) {
     if (!r) return;
     if (r->map) munmap(r->map, r->map_size);
+    free(r->copy);
     dl_schema_free(&r->schema);
     dl_arena_free(&r->arena);
     free(r->name);

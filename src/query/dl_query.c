@@ -546,6 +546,23 @@ static int select_rows(dl_query *q, file_scan *fs, dl_table *scan, uint8_t *sel,
     return keep < scan->num_rows ? dl_table_filter(scan, sel, err) : DL_OK;
 }
 
+/* Appends n copies of s to a string column, without a call per row. */
+static int fill_constant_string(dl_column *c, const char *s, int64_t n, dl_error *err) {
+    int64_t len = (int64_t)strlen(s);
+    int rc = dl_column_reserve(c, n, len * n, err);
+    if (rc != DL_OK) return rc;
+    int64_t base = c->length, at = c->offsets[base];
+    for (int64_t r = 0; r < n; r++) {
+        memcpy(c->data + at, s, (size_t)len);
+        at += len;
+        c->offsets[base + r + 1] = at;
+    }
+    if (c->validity)
+        for (int64_t r = 0; r < n; r++) c->validity[(base + r) >> 3] |= (uint8_t)(1u << ((base + r) & 7));
+    c->length += n;
+    return DL_OK;
+}
+
 /* Turns the selected scan rows of one row group into a result batch of the
 ** task.  The scan's column vectors are moved, not copied: each output
 ** column names a distinct scan column, and the scan is discarded after. */
@@ -561,12 +578,7 @@ static int project(dl_query *q, query_task *task, dl_table *scan, dl_error *err)
     for (int i = 0; i < q->out_schema.num_fields; i++) {
         int sc = q->out_from_scan[i];
         if (sc < 0) {
-            const char *sym = q->ds[task->dataset].symbol;
-            size_t len = strlen(sym);
-            rc = dl_column_reserve(&out->columns[i], scan->num_rows, (int64_t)len * scan->num_rows,
-                                   err);
-            for (int64_t r = 0; r < scan->num_rows && rc == DL_OK; r++)
-                rc = dl_column_append_str(&out->columns[i], sym, len, err);
+            rc = fill_constant_string(&out->columns[i], q->ds[task->dataset].symbol, scan->num_rows, err);
             if (rc != DL_OK) return rc;
         } else {
             dl_column moved = scan->columns[sc];

@@ -364,3 +364,31 @@ DL_TEST(parquet_clear_errors) {
     dl_table_free(&t);
     dl_schema_free(&s);
 }
+
+/* Files up to 4 MiB are read into memory, larger ones are mapped: both
+** paths must give the same values. */
+DL_TEST(parquet_large_file_mapped) {
+    dl_error err = {0};
+    dl_table t;
+    build_table(&t, 300000, true); /* random int64/double columns: > 4 MiB compressed */
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.parquet", dl_test_tmpdir());
+    dl_write_options o;
+    dl_write_options_default(&o);
+    o.codec = DL_CODEC_NONE;
+    CHECK_OK(dl_parquet_write_table(path, &t, &o, &err), &err);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && st.st_size > (4 << 20));
+    dl_parquet_reader *r = NULL;
+    CHECK_OK(dl_parquet_open(path, &r, &err), &err);
+    if (r) {
+        dl_table back;
+        CHECK_OK(dl_parquet_read_table(r, NULL, 0, &back, &err), &err);
+        char why[128] = "";
+        for (int c = 0; c < t.schema.num_fields; c++)
+            CHECK(back.num_rows == t.num_rows && columns_equal(&back.columns[c], &t.columns[c], 0, t.num_rows, why, sizeof why));
+        dl_table_free(&back);
+        dl_parquet_close(r);
+    }
+    dl_table_free(&t);
+}
