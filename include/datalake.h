@@ -772,6 +772,8 @@ typedef struct dl_query_stats {
     int64_t files;               /* files the catalog returned for the range */
     int64_t row_groups;
     int64_t row_groups_pruned;   /* skipped by ts range or filter statistics */
+    int64_t rows_page_pruned;    /* rows of pages skipped because the page index
+                                    says the filter cannot match them */
     int64_t rows_scanned;        /* rows decoded */
     int64_t rows_returned;
 } dl_query_stats;

@@ -41,7 +41,7 @@ typedef struct query_task {
     dl_error err;
     dl_table *results; /* one table per row group that kept rows */
     int num_results, next_result;
-    int64_t row_groups, row_groups_pruned, rows_scanned;
+    int64_t row_groups, row_groups_pruned, rows_scanned, rows_page_pruned;
 } query_task;
 
 typedef struct query_dataset {
@@ -613,6 +613,92 @@ static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error
     return DL_OK;
 }
 
+/* Page-level predicate pruning.  The filter columns' page indexes cut
+** [begin, end) into segments at every page boundary; a segment where the
+** filter cannot match given each column's covering page statistics is not
+** decoded.  Matching segments are read as maximal runs and appended to t.
+** Without a filter, or when no filter column has more than one page, the
+** whole range is read. */
+typedef struct page_list {
+    int column; /* union column */
+    dl_page_stats *pages;
+    int count, at;
+} page_list;
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int read_matching_pages(file_scan *fs, int g, int64_t begin, int64_t end, dl_table *t,
+                               int64_t *pruned_rows, dl_error *err) {
+    dl_query *q = fs->q;
+    if (!q->filter) return read_rows(fs, g, begin, end, t, err);
+    const dl_schema *uni = &q->union_schema;
+    int rc = DL_OK, nl = 0;
+    int64_t nb = 0, *bounds = NULL;
+    dl_stats *seg = NULL;
+    page_list *lists = calloc((size_t)q->num_filter_cols + 1, sizeof *lists);
+    if (!lists) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    int64_t total_pages = 0;
+    for (int k = 0; k < q->num_filter_cols; k++) {
+        int c = q->filter_cols[k], fc = fs->uni_file_col[c];
+        dl_page_stats *ps = NULL;
+        int np = 0;
+        if (fc < 0 || dl_parquet_page_stats(fs->r, g, fc, &ps, &np, NULL) != DL_OK) continue;
+        if (np <= 1) {
+            free(ps);
+            continue;
+        }
+        for (int p = 0; p < np; p++) widen_stats(&fs->fsch->fields[fc], &uni->fields[c], &ps[p].stats);
+        lists[nl++] = (page_list){c, ps, np, 0};
+        total_pages += np;
+    }
+    if (nl == 0) {
+        rc = read_rows(fs, g, begin, end, t, err);
+        goto cleanup;
+    }
+    bounds = malloc(sizeof(int64_t) * (size_t)(total_pages + 2));
+    seg = malloc(sizeof(dl_stats) * (size_t)(uni->num_fields + 1));
+    if (!bounds || !seg) DL_FAIL(err, DL_ENOMEM, "out of memory");
+    bounds[nb++] = begin;
+    bounds[nb++] = end;
+    for (int l = 0; l < nl; l++)
+        for (int p = 0; p < lists[l].count; p++)
+            if (lists[l].pages[p].first_row > begin && lists[l].pages[p].first_row < end)
+                bounds[nb++] = lists[l].pages[p].first_row;
+    qsort(bounds, (size_t)nb, sizeof *bounds, cmp_i64);
+    /* chunk statistics (from row_group_may_match) for columns without pages */
+    memcpy(seg, fs->stats, sizeof(dl_stats) * (size_t)uni->num_fields);
+    int64_t run = -1;
+    for (int64_t i = 0; i + 1 < nb; i++) {
+        int64_t b = bounds[i], e = bounds[i + 1];
+        if (b == e) continue;
+        for (int l = 0; l < nl; l++) {
+            page_list *pl = &lists[l];
+            while (pl->at + 1 < pl->count && pl->pages[pl->at + 1].first_row <= b) pl->at++;
+            seg[pl->column] = pl->pages[pl->at].stats;
+        }
+        bool match = dl_expr_may_match(q->filter, seg);
+        if (match && run < 0) run = b;
+        if (!match) {
+            *pruned_rows += e - b;
+            if (run >= 0) {
+                DL_TRY(read_rows(fs, g, run, b, t, err));
+                run = -1;
+            }
+        }
+    }
+    if (run >= 0) DL_TRY(read_rows(fs, g, run, end, t, err));
+    DL_TRY(dl_table_seal(t, err));
+cleanup:
+    for (int l = 0; l < nl; l++) free(lists[l].pages);
+    free(lists);
+    free(bounds);
+    free(seg);
+    return rc;
+}
+
 static int run_task(dl_query *q, query_task *task) {
     int rc = DL_OK;
     dl_error *err = &task->err;
@@ -633,7 +719,7 @@ static int run_task(dl_query *q, query_task *task) {
             continue;
         }
         DL_TRY(dl_table_init(&scan, &q->scan_schema, err));
-        DL_TRY(read_rows(&fs, g, begin, end, &scan, err));
+        DL_TRY(read_matching_pages(&fs, g, begin, end, &scan, &task->rows_page_pruned, err));
         task->rows_scanned += scan.num_rows;
         sel = malloc((size_t)scan.num_rows + 1);
         if (!sel) DL_FAIL(err, DL_ENOMEM, "out of memory");
@@ -782,6 +868,7 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
         q->stats.row_groups += t->row_groups;
         q->stats.row_groups_pruned += t->row_groups_pruned;
         q->stats.rows_scanned += t->rows_scanned;
+        q->stats.rows_page_pruned += t->rows_page_pruned;
         if (t->rc != DL_OK) {
             free_results(t);
             q->failed = t->rc;

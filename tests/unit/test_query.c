@@ -1051,6 +1051,10 @@ DL_TEST(query_pruning_statistics) {
                            "seen >= '2024-01-08T10:00:00.001Z' and seen <= '2024-01-08T10:05:00Z'");
     CHECK(st.rows_returned > 0);
     CHECK_EQ_INT(st.row_groups_pruned, st.row_groups - 1);
+    /* inside the one row group left, the page index of `seen` skips every
+    ** page but those around 10:00-10:05 (no ts range is involved) */
+    CHECK(st.rows_page_pruned > 0);
+    CHECK(st.rows_scanned <= 2 * PAGE_ROWS);
     /* ... and at their edges they keep exactly the matching rows */
     check_pruned_query(lake, 1, INT64_MIN, DAY0 + NUM_DAYS / 2 * DAY_US, "lvl <= -5");
     check_pruned_query(lake, 1, INT64_MIN, DAY0 + NUM_DAYS / 2 * DAY_US, "lvl >= 15");
