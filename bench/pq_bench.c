@@ -86,14 +86,16 @@ static void print_check(const dl_table *t) {
     char r6[64], sum_close_text[64];
     snprintf(r6, sizeof r6, "%.6g", sum_close);
     dl_format_double(strtod(r6, NULL), sum_close_text, sizeof sum_close_text);
-    printf("\"check\":{\"rows\":%lld,\"sum_close\":%s,\"sum_trades\":%lld,\"first_ts\":%lld,\"last_ts\":%lld}",
+    printf("\"check\":{\"rows\":%lld,\"sum_close\":%s,\"sum_trades\":%lld,\"first_ts\":%lld,\"last_"
+           "ts\":%lld}",
            (long long)t->num_rows, sum_close_text, sum_cnt, t->num_rows ? (long long)ts[0] : 0,
            t->num_rows ? (long long)ts[t->num_rows - 1] : 0);
 }
 
 static void report(const char *op, const char *codec, int64_t rows, double secs, long long bytes,
                    const dl_table *check) {
-    printf("{\"engine\":\"dl\",\"op\":\"%s\",\"codec\":\"%s\",\"rows\":%lld,\"seconds\":%.4f,\"bytes\":%lld,"
+    printf("{\"engine\":\"dl\",\"op\":\"%s\",\"codec\":\"%s\",\"rows\":%lld,\"seconds\":%.4f,"
+           "\"bytes\":%lld,"
            "\"rows_per_s\":%.0f,\"mb_per_s\":%.1f,",
            op, codec, (long long)rows, secs, bytes, rows / secs, rows * 48.0 / secs / 1e6);
     print_check(check);
@@ -115,14 +117,21 @@ int main(int argc, char **argv) {
             fprintf(stderr, "pq_bench: %s needs a value\n", argv[i]);
             return 2;
         }
-        if (!strcmp(argv[i], "--rows")) rows = atoll(argv[++i]);
-        else if (!strcmp(argv[i], "--dir")) dir = argv[++i];
-        else if (!strcmp(argv[i], "--codec")) codec_name = argv[++i];
-        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--runs")) runs = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--read")) read_only = argv[++i];
+        if (!strcmp(argv[i], "--rows"))
+            rows = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--dir"))
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--codec"))
+            codec_name = argv[++i];
+        else if (!strcmp(argv[i], "--threads"))
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--runs"))
+            runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--read"))
+            read_only = argv[++i];
         else {
-            fprintf(stderr, "usage: pq_bench --rows N --dir DIR [--codec zstd|snappy|none] [--threads T] [--runs R] [--read FILE]\n");
+            fprintf(stderr, "usage: pq_bench --rows N --dir DIR [--codec zstd|snappy|none] "
+                            "[--threads T] [--runs R] [--read FILE]\n");
             return 2;
         }
     }
@@ -171,7 +180,8 @@ int main(int argc, char **argv) {
         if (r > 0) dl_table_free(&back);
         double t0 = now();
         dl_parquet_reader *rd;
-        if (dl_parquet_open(path, &rd, &err) != DL_OK || dl_parquet_read_table(rd, NULL, 0, &back, &err) != DL_OK) {
+        if (dl_parquet_open(path, &rd, &err) != DL_OK ||
+            dl_parquet_read_table(rd, NULL, 0, &back, &err) != DL_OK) {
             fprintf(stderr, "pq_bench: %s\n", err.message);
             return 1;
         }

@@ -114,10 +114,9 @@ const char *dl_unit_name(dl_time_unit unit); /* "ms", "us", "ns" */
 
 /* Schema building.  dl_schema_add copies name.  Free with dl_schema_free. */
 void dl_schema_init(dl_schema *schema);
-int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable,
-                  dl_error *err);
-int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit,
-                            bool nullable, dl_error *err);
+int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable, dl_error *err);
+int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit, bool nullable,
+                            dl_error *err);
 int dl_schema_copy(dl_schema *dst, const dl_schema *src, dl_error *err);
 int dl_schema_find(const dl_schema *schema, const char *name); /* index or -1 */
 void dl_schema_free(dl_schema *schema);
@@ -189,14 +188,14 @@ void dl_table_free(dl_table *table);
 
 typedef struct dl_value {
     bool present;
-    int64_t i;         /* BOOL, INT32, INT64, TIMESTAMP, DATE */
-    double f;          /* FLOAT, DOUBLE */
-    const uint8_t *s;  /* STRING, BINARY: borrowed bytes */
+    int64_t i;        /* BOOL, INT32, INT64, TIMESTAMP, DATE */
+    double f;         /* FLOAT, DOUBLE */
+    const uint8_t *s; /* STRING, BINARY: borrowed bytes */
     size_t len;
 } dl_value;
 
 typedef struct dl_stats {
-    bool has_min_max;    /* min/max valid (and trustworthy) */
+    bool has_min_max; /* min/max valid (and trustworthy) */
     bool has_null_count;
     int64_t null_count;
     dl_value min, max;
@@ -242,9 +241,8 @@ typedef struct dl_parquet_writer dl_parquet_writer;
 ** The writer does not fsync or rename: atomic placement is the caller's job
 ** (the lake does tmp + fsync + rename).  opts may be NULL for defaults.
 */
-int dl_parquet_writer_open(const char *path, const dl_schema *schema,
-                           const dl_write_options *opts, dl_parquet_writer **out,
-                           dl_error *err);
+int dl_parquet_writer_open(const char *path, const dl_schema *schema, const dl_write_options *opts,
+                           dl_parquet_writer **out, dl_error *err);
 /* Appends all rows of table (its schema must match the writer's by type). */
 int dl_parquet_writer_write(dl_parquet_writer *w, const dl_table *table, dl_error *err);
 /* Adds a key/value pair to the footer (both copied). */
@@ -256,8 +254,8 @@ int dl_parquet_writer_close(dl_parquet_writer *w, bool do_fsync, dl_error *err);
 void dl_parquet_writer_abort(dl_parquet_writer *w);
 
 /* Convenience: writes a whole table to path. */
-int dl_parquet_write_table(const char *path, const dl_table *table,
-                           const dl_write_options *opts, dl_error *err);
+int dl_parquet_write_table(const char *path, const dl_table *table, const dl_write_options *opts,
+                           dl_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Parquet reader                                                       */
@@ -281,16 +279,16 @@ int64_t dl_parquet_row_group_rows(const dl_parquet_reader *r, int row_group);
 /* Chunk statistics of (row_group, column), decoded to the field's type.
 ** Min/max are reported only when the file's column order makes them
 ** trustworthy.  String bytes are borrowed from the reader. */
-int dl_parquet_chunk_stats(const dl_parquet_reader *r, int row_group, int column,
-                           dl_stats *out, dl_error *err);
+int dl_parquet_chunk_stats(const dl_parquet_reader *r, int row_group, int column, dl_stats *out,
+                           dl_error *err);
 
 /* Descriptive metadata of one column chunk (for `dl schema`). */
 typedef struct dl_chunk_info {
     const char *physical_type; /* "INT64", "BYTE_ARRAY", ... (static) */
     const char *logical_type;  /* "TIMESTAMP(MICROS,UTC)", "STRING", "" (borrowed) */
     dl_codec codec;
-    const char *codec_name;    /* static; also names codecs we cannot read */
-    char encodings[128];       /* "PLAIN,RLE,RLE_DICTIONARY" */
+    const char *codec_name; /* static; also names codecs we cannot read */
+    char encodings[128];    /* "PLAIN,RLE,RLE_DICTIONARY" */
     int64_t num_values;
     int64_t compressed_bytes;
     int64_t uncompressed_bytes;
@@ -298,8 +296,8 @@ typedef struct dl_chunk_info {
     bool has_page_index;
 } dl_chunk_info;
 
-int dl_parquet_chunk_info(const dl_parquet_reader *r, int row_group, int column,
-                          dl_chunk_info *out, dl_error *err);
+int dl_parquet_chunk_info(const dl_parquet_reader *r, int row_group, int column, dl_chunk_info *out,
+                          dl_error *err);
 
 /* Footer facts: created_by (may be ""), format version, key/value pairs. */
 const char *dl_parquet_created_by(const dl_parquet_reader *r);
@@ -310,9 +308,9 @@ void dl_parquet_kv(const dl_parquet_reader *r, int i, const char **key, const ch
 
 /* Page-level statistics from the page index, when the file has one. */
 typedef struct dl_page_stats {
-    int64_t first_row;  /* within the row group */
+    int64_t first_row; /* within the row group */
     int64_t num_rows;
-    dl_stats stats;     /* from ColumnIndex; has_min_max false if absent/all-null */
+    dl_stats stats; /* from ColumnIndex; has_min_max false if absent/all-null */
 } dl_page_stats;
 
 /* Returns DL_OK and *out (owned array, free()) / *count, or DL_ENOTFOUND when
@@ -326,8 +324,8 @@ int dl_parquet_page_stats(const dl_parquet_reader *r, int row_group, int column,
 ** column may already hold rows.  Safe to call concurrently on one reader
 ** for different (row_group, column) pairs.
 */
-int dl_parquet_read_column(const dl_parquet_reader *r, int row_group, int column,
-                           dl_column *out, dl_error *err);
+int dl_parquet_read_column(const dl_parquet_reader *r, int row_group, int column, dl_column *out,
+                           dl_error *err);
 
 /*
 ** Like dl_parquet_read_column but only for rows [row_begin, row_end) of the
@@ -335,8 +333,7 @@ int dl_parquet_read_column(const dl_parquet_reader *r, int row_group, int column
 ** OffsetIndex (when present); the result holds exactly those rows.
 */
 int dl_parquet_read_column_range(const dl_parquet_reader *r, int row_group, int column,
-                                 int64_t row_begin, int64_t row_end, dl_column *out,
-                                 dl_error *err);
+                                 int64_t row_begin, int64_t row_end, dl_column *out, dl_error *err);
 
 /*
 ** Reads the selected columns (indices into the file schema; NULL/0 = all)
@@ -395,8 +392,8 @@ void dl_sha256_hex(const void *data, size_t len, char hex_out[65]);
 extern "C" {
 #endif
 
-#define DL_LAKE_COMPONENT_MAX 64 /* bytes of one name component */
-#define DL_DATASET_NAME_MAX 330  /* 5 components + 4 slashes + NUL */
+#define DL_LAKE_COMPONENT_MAX 64  /* bytes of one name component */
+#define DL_DATASET_NAME_MAX   330 /* 5 components + 4 slashes + NUL */
 
 /* A dataset's identity: normalised, validated components (NUL-terminated). */
 typedef struct dl_dataset_id {
@@ -435,11 +432,11 @@ const char *dl_lake_root(const dl_lake *lake); /* borrowed */
 typedef struct dl_dataset_info {
     char name[DL_DATASET_NAME_MAX];
     dl_dataset_id id;
-    int64_t version;   /* current version, 0 = never written */
-    int64_t files;     /* live day files */
+    int64_t version; /* current version, 0 = never written */
+    int64_t files;   /* live day files */
     int64_t rows;
     int64_t bytes;
-    int64_t ts_min;    /* INT64_MAX / INT64_MIN when empty */
+    int64_t ts_min; /* INT64_MAX / INT64_MIN when empty */
     int64_t ts_max;
     int64_t gap_ranges; /* stored gap ranges (periodic datasets) */
     int64_t missing;    /* missing periods in total */
@@ -449,27 +446,26 @@ typedef struct dl_dataset_info {
 /* All datasets, sorted by name: *out is an owned array (free()). */
 int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err);
 /* One dataset; DL_ENOTFOUND when it does not exist. */
-int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out,
-                         dl_error *err);
+int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out, dl_error *err);
 /* The dataset's union schema (all columns ever written, widest types),
 ** copied into *out (dl_schema_free).  DL_ENOTFOUND for unknown datasets. */
 int dl_lake_dataset_schema(dl_lake *lake, const char *dataset, dl_schema *out, dl_error *err);
 
 /* One day file as the catalog records it. */
 typedef struct dl_lake_file {
-    const char *path;     /* absolute path (live file or archived version) */
-    int32_t day;          /* UTC day: days since 1970-01-01 */
+    const char *path; /* absolute path (live file or archived version) */
+    int32_t day;      /* UTC day: days since 1970-01-01 */
     int64_t rows;
     int64_t bytes;
     int64_t ts_min, ts_max;
-    int64_t version;      /* the version that added this file */
+    int64_t version; /* the version that added this file */
     char sha256[65];
 } dl_lake_file;
 
 typedef struct dl_lake_file_list {
     dl_lake_file *files; /* owned, sorted by day */
     int64_t count;
-    char *strings_;      /* owned storage of the paths */
+    char *strings_; /* owned storage of the paths */
 } dl_lake_file_list;
 
 /* Files of `dataset` visible at as_of_version (0 = current) whose
@@ -530,8 +526,7 @@ typedef struct dl_lake_txn dl_lake_txn;
 int dl_lake_txn_begin(dl_lake *lake, const char *const *datasets, int num_datasets,
                       const dl_lake_write_options *opts, dl_lake_txn **out, dl_error *err);
 /* rows are copied; the txn keeps no pointer into them. */
-int dl_lake_txn_append(dl_lake_txn *txn, const char *dataset, const dl_table *rows,
-                       dl_error *err);
+int dl_lake_txn_append(dl_lake_txn *txn, const char *dataset, const dl_table *rows, dl_error *err);
 /* Publishes and frees txn (also on failure). result may be NULL. */
 int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error *err);
 /* Discards everything staged and frees txn. */
@@ -539,8 +534,7 @@ void dl_lake_txn_abort(dl_lake_txn *txn);
 
 /* Convenience: one dataset, one table, one transaction. */
 int dl_lake_write(dl_lake *lake, const char *dataset, const dl_table *rows,
-                  const dl_lake_write_options *opts, dl_lake_write_result *result,
-                  dl_error *err);
+                  const dl_lake_write_options *opts, dl_lake_write_result *result, dl_error *err);
 
 /* ---- history, gaps, integrity, retention ---- */
 
@@ -550,7 +544,7 @@ typedef struct dl_lake_version {
     int64_t run_id;
     int64_t rows_written; /* rows in the day files this version wrote */
     int64_t files_added, files_replaced;
-    bool vacuumed;        /* its superseded files were removed by vacuum */
+    bool vacuumed; /* its superseded files were removed by vacuum */
     char message[256];
 } dl_lake_version;
 
@@ -579,7 +573,7 @@ typedef enum dl_verify_kind {
 
 typedef struct dl_verify_issue {
     dl_verify_kind kind;
-    char path[1024];    /* relative to the root */
+    char path[1024]; /* relative to the root */
     char detail[256];
     bool repaired;
 } dl_verify_issue;
@@ -754,27 +748,27 @@ typedef struct dl_query_spec {
     const char *const *datasets; /* names; a component may be '*' or a glob
                                     (e.g. "BINANCE/SPOT/[A-Z]*USDT/raw/1m") */
     int num_datasets;
-    int64_t ts_from, ts_to;      /* us, half-open [from, to); INT64_MIN/MAX = open */
-    const char *const *columns;  /* projection, output order (NULL = all columns) */
+    int64_t ts_from, ts_to;     /* us, half-open [from, to); INT64_MIN/MAX = open */
+    const char *const *columns; /* projection, output order (NULL = all columns) */
     int num_columns;
-    const char *filter;          /* dl_expr text, NULL = none */
-    int64_t as_of_version;       /* 0 = current; needs exactly one dataset */
-    int64_t as_of_time;          /* us; 0 = unset; applies per dataset */
-    int threads;                 /* decode threads (0 = number of CPUs) */
-    int symbol_column;           /* add `symbol` first: 1 yes, 0 no, -1 auto
-                                    (when more than one dataset matches) */
+    const char *filter;    /* dl_expr text, NULL = none */
+    int64_t as_of_version; /* 0 = current; needs exactly one dataset */
+    int64_t as_of_time;    /* us; 0 = unset; applies per dataset */
+    int threads;           /* decode threads (0 = number of CPUs) */
+    int symbol_column;     /* add `symbol` first: 1 yes, 0 no, -1 auto
+                              (when more than one dataset matches) */
 } dl_query_spec;
 
 void dl_query_spec_default(dl_query_spec *spec);
 
 typedef struct dl_query_stats {
     int64_t datasets;
-    int64_t files;               /* files the catalog returned for the range */
+    int64_t files; /* files the catalog returned for the range */
     int64_t row_groups;
-    int64_t row_groups_pruned;   /* skipped by ts range or filter statistics */
-    int64_t rows_page_pruned;    /* rows of pages skipped because the page index
-                                    says the filter cannot match them */
-    int64_t rows_scanned;        /* rows decoded */
+    int64_t row_groups_pruned; /* skipped by ts range or filter statistics */
+    int64_t rows_page_pruned;  /* rows of pages skipped because the page index
+                                  says the filter cannot match them */
+    int64_t rows_scanned;      /* rows decoded */
     int64_t rows_returned;
 } dl_query_stats;
 
@@ -861,8 +855,8 @@ extern "C" {
 #ifndef ARROW_C_DATA_INTERFACE
 #define ARROW_C_DATA_INTERFACE
 #define ARROW_FLAG_DICTIONARY_ORDERED 1
-#define ARROW_FLAG_NULLABLE 2
-#define ARROW_FLAG_MAP_KEYS_SORTED 4
+#define ARROW_FLAG_NULLABLE           2
+#define ARROW_FLAG_MAP_KEYS_SORTED    4
 struct ArrowSchema {
     const char *format;
     const char *name;

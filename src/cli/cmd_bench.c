@@ -18,7 +18,9 @@
 #include "cli_lake.h"
 
 static const cli_option bench_options[] = {
-    {"case", "C", "ingest_klines, ingest_trades, scan_range, resample_1h, bars_from_trades, asof_join, lake_aggregate"},
+    {"case", "C",
+     "ingest_klines, ingest_trades, scan_range, resample_1h, bars_from_trades, asof_join, "
+     "lake_aggregate"},
     {"data", "DIR", "generated data (../shared/bench/gen.mjs output)"},
     {"work", "DIR", "where the lakes live (default DATA/work-dl)"},
     {"threads", "N", "threads (default 2)"},
@@ -26,7 +28,8 @@ static const cli_option bench_options[] = {
     {"from", "DATE", "scan_range start (default 2024-01-01)"},
     {"window-days", "N", "scan_range length in days (default 90)"},
     {"threshold", "X", "scan_range close threshold (default 29000)"},
-    {"durable", NULL, "ingest: syncfs before publishing, as `dl ingest` does (the peers do not sync)"},
+    {"durable", NULL,
+     "ingest: syncfs before publishing, as `dl ingest` does (the peers do not sync)"},
 };
 
 static const cli_spec bench_spec = {
@@ -89,14 +92,17 @@ static void digest_init(digest *d) {
 static int64_t ts_ms(const dl_column *ts, int64_t i) {
     int64_t v = ((const int64_t *)ts->values)[i];
     switch (ts->unit) {
-    case DL_UNIT_MS: return v;
-    case DL_UNIT_US: return v >= 0 ? v / 1000 : -((-v + 999) / 1000);
-    default: return v >= 0 ? v / 1000000 : -((-v + 999999) / 1000000);
+    case DL_UNIT_MS:
+        return v;
+    case DL_UNIT_US:
+        return v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+    default:
+        return v >= 0 ? v / 1000000 : -((-v + 999999) / 1000000);
     }
 }
 
-static void digest_add(digest *d, const dl_table *t, const char *const *dsums, int nd, const char *const *isums,
-                       int ni) {
+static void digest_add(digest *d, const dl_table *t, const char *const *dsums, int nd,
+                       const char *const *isums, int ni) {
     int ts = dl_schema_find(&t->schema, "ts");
     for (int k = 0; k < nd; k++) {
         const dl_column *c = &t->columns[dl_schema_find(&t->schema, dsums[k])];
@@ -119,8 +125,8 @@ static void digest_add(digest *d, const dl_table *t, const char *const *dsums, i
 }
 
 /* {"rows":..,"sum_a":..,...,"first_ts":..,"last_ts":..} */
-static void digest_json(const digest *d, cli_buf *b, const char *const *dnames, int nd, const char *const *inames,
-                        int ni, const int *order, int norder) {
+static void digest_json(const digest *d, cli_buf *b, const char *const *dnames, int nd,
+                        const char *const *inames, int ni, const int *order, int norder) {
     cli_buf_puts(b, "{\"rows\":");
     put_i64(b, d->rows);
     for (int k = 0; k < norder; k++) {
@@ -148,8 +154,9 @@ static void dataset_name(char *buf, size_t size, const char *symbol, const char 
 }
 
 /* Opens lake `root` and a query over one dataset's columns. */
-static int open_query(bench_ctx *c, const char *root, const char *dataset, const char *const *cols, int ncols,
-                      const char *filter, int64_t from, int64_t to, dl_lake **lake, dl_query **q) {
+static int open_query(bench_ctx *c, const char *root, const char *dataset, const char *const *cols,
+                      int ncols, const char *filter, int64_t from, int64_t to, dl_lake **lake,
+                      dl_query **q) {
     int rc = dl_lake_open(root, true, lake, &c->err);
     if (rc != DL_OK) return rc;
     dl_query_spec spec;
@@ -178,8 +185,8 @@ static int case_scan_range(bench_ctx *c) {
     memset(&batch, 0, sizeof batch);
     digest d;
     digest_init(&d);
-    int rc = open_query(c, c->klines_root, ds, cols, 2, filter, c->from_us, c->from_us + c->window_days * 86400000000LL,
-                        &lake, &q);
+    int rc = open_query(c, c->klines_root, ds, cols, 2, filter, c->from_us,
+                        c->from_us + c->window_days * 86400000000LL, &lake, &q);
     if (rc == DL_OK) rc = dl_table_init(&batch, dl_query_schema(q), &c->err);
     static const char *const dn[] = {"close"};
     while (rc == DL_OK && (rc = dl_query_next(q, &batch, &c->err)) == DL_OK && batch.num_rows > 0)
@@ -203,16 +210,21 @@ typedef int (*bars_finish_fn)(void *k, dl_table *out, dl_error *err);
 static int push_resampler(void *k, const dl_table *in, dl_table *out, dl_error *err) {
     return dl_resampler_push(k, in, out, err);
 }
-static int finish_resampler(void *k, dl_table *out, dl_error *err) { return dl_resampler_finish(k, out, err); }
+static int finish_resampler(void *k, dl_table *out, dl_error *err) {
+    return dl_resampler_finish(k, out, err);
+}
 static int push_ticks(void *k, const dl_table *in, dl_table *out, dl_error *err) {
     return dl_tick_bars_push(k, in, out, err);
 }
-static int finish_ticks(void *k, dl_table *out, dl_error *err) { return dl_tick_bars_finish(k, out, err); }
+static int finish_ticks(void *k, dl_table *out, dl_error *err) {
+    return dl_tick_bars_finish(k, out, err);
+}
 
 static int case_bars(bench_ctx *c, bool from_trades) {
     char ds[256];
     dataset_name(ds, sizeof ds, c->symbol, from_trades ? "ticks/trades" : "raw/1m");
-    static const char *const kcols[] = {"ts", "open", "high", "low", "close", "volume", "trade_count"};
+    static const char *const kcols[] = {"ts",    "open",   "high",       "low",
+                                        "close", "volume", "trade_count"};
     static const char *const tcols[] = {"ts", "price", "qty"};
     dl_lake *lake = NULL;
     dl_query *q = NULL;
@@ -222,8 +234,9 @@ static int case_bars(bench_ctx *c, bool from_trades) {
     memset(&bars, 0, sizeof bars);
     digest d;
     digest_init(&d);
-    int rc = open_query(c, from_trades ? c->trades_root : c->klines_root, ds, from_trades ? tcols : kcols,
-                        from_trades ? 3 : 7, NULL, INT64_MIN, INT64_MAX, &lake, &q);
+    int rc = open_query(c, from_trades ? c->trades_root : c->klines_root, ds,
+                        from_trades ? tcols : kcols, from_trades ? 3 : 7, NULL, INT64_MIN,
+                        INT64_MAX, &lake, &q);
     const dl_schema *in = rc == DL_OK ? dl_query_schema(q) : NULL;
     const dl_schema *out_schema = NULL;
     int64_t bucket = 0;
@@ -259,11 +272,14 @@ static int case_bars(bench_ctx *c, bool from_trades) {
     if (rc == DL_OK) rc = finish(kernel, &bars, &c->err);
     if (rc == DL_OK) {
         digest_add(&d, &bars, dn, nd, from_trades ? in_trades : in_klines, 1);
-        static const char *const names[] = {"sum_open", "sum_high", "sum_low", "sum_close", "sum_volume", "sum_vwap"};
+        static const char *const names[] = {"sum_open",  "sum_high",   "sum_low",
+                                            "sum_close", "sum_volume", "sum_vwap"};
         static const char *const inames[] = {"sum_trades"};
-        static const int korder[] = {0, 1, 2, 3, 4, 5};      /* klines: 5 double sums then trades (index 5 = inames[0]) */
-        static const int torder[] = {0, 1, 2, 3, 4, 5, 6};   /* trades: 6 double sums then trades */
-        digest_json(&d, &c->check, names, nd, inames, 1, from_trades ? torder : korder, from_trades ? 7 : 6);
+        static const int korder[] = {
+            0, 1, 2, 3, 4, 5}; /* klines: 5 double sums then trades (index 5 = inames[0]) */
+        static const int torder[] = {0, 1, 2, 3, 4, 5, 6}; /* trades: 6 double sums then trades */
+        digest_json(&d, &c->check, names, nd, inames, 1, from_trades ? torder : korder,
+                    from_trades ? 7 : 6);
         c->rows = d.rows;
     }
     if (from_trades)
@@ -293,8 +309,10 @@ static int case_asof(bench_ctx *c) {
     int64_t trades = 0, matched = 0;
     double diff = 0;
     int rc = open_query(c, c->klines_root, kds, kcols, 2, NULL, INT64_MIN, INT64_MAX, &klake, &kq);
-    if (rc == DL_OK) rc = open_query(c, c->trades_root, tds, tcols, 2, NULL, INT64_MIN, INT64_MAX, &tlake, &tq);
-    if (rc == DL_OK) rc = dl_asof_open(dl_query_schema(tq), "ts", dl_query_schema(kq), "ts", -1, &j, &c->err);
+    if (rc == DL_OK)
+        rc = open_query(c, c->trades_root, tds, tcols, 2, NULL, INT64_MIN, INT64_MAX, &tlake, &tq);
+    if (rc == DL_OK)
+        rc = dl_asof_open(dl_query_schema(tq), "ts", dl_query_schema(kq), "ts", -1, &j, &c->err);
     if (rc == DL_OK) rc = dl_table_init(&kb, dl_query_schema(kq), &c->err);
     if (rc == DL_OK) rc = dl_table_init(&tb, dl_query_schema(tq), &c->err);
     if (rc == DL_OK) rc = dl_table_init(&out, dl_asof_schema(j), &c->err);
@@ -375,14 +393,15 @@ static int case_lake_aggregate(bench_ctx *c) {
     if (rc == DL_OK) rc = dl_query_open(lake, &spec, &q, &c->err);
     if (rc == DL_OK) rc = dl_table_init(&batch, dl_query_schema(q), &c->err);
     /* batches arrive per dataset in name order: one running group */
-    char (*syms)[DL_LAKE_COMPONENT_MAX + 1] = NULL;
+    char(*syms)[DL_LAKE_COMPONENT_MAX + 1] = NULL;
     int64_t *rows = NULL;
     double *vols = NULL;
     int n = 0;
     while (rc == DL_OK && (rc = dl_query_next(q, &batch, &c->err)) == DL_OK && batch.num_rows > 0) {
         const dl_column *sc = &batch.columns[0], *vc = &batch.columns[1];
         int64_t len = sc->offsets[1] - sc->offsets[0];
-        if (n == 0 || strlen(syms[n - 1]) != (size_t)len || memcmp(syms[n - 1], sc->data, (size_t)len) != 0) {
+        if (n == 0 || strlen(syms[n - 1]) != (size_t)len ||
+            memcmp(syms[n - 1], sc->data, (size_t)len) != 0) {
             syms = cli_xrealloc(syms, sizeof *syms * (size_t)(n + 1));
             rows = cli_xrealloc(rows, sizeof *rows * (size_t)(n + 1));
             vols = cli_xrealloc(vols, sizeof *vols * (size_t)(n + 1));
@@ -426,8 +445,8 @@ static int case_lake_aggregate(bench_ctx *c) {
     return rc;
 }
 
-int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads, bool durable,
-                     double *seconds, int64_t *rows, cli_buf *check, dl_error *err);
+int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads,
+                     bool durable, double *seconds, int64_t *rows, cli_buf *check, dl_error *err);
 
 int cli_cmd_bench(int argc, char **argv) {
     cli_args a;
@@ -449,7 +468,8 @@ int cli_cmd_bench(int argc, char **argv) {
     if ((v = cli_get(&a, "threads")) && !cli_parse_i64(v, 1, 64, &threads))
         return cli_usage_error(&bench_spec, "--threads wants 1..64");
     c.threads = (int)threads;
-    if (dl_parse_time_us(cli_get(&a, "from") ? cli_get(&a, "from") : "2024-01-01", &c.from_us, &c.err) != DL_OK)
+    if (dl_parse_time_us(cli_get(&a, "from") ? cli_get(&a, "from") : "2024-01-01", &c.from_us,
+                         &c.err) != DL_OK)
         return cli_usage_error(&bench_spec, "--from: %s", c.err.message);
     c.window_days = 90;
     if ((v = cli_get(&a, "window-days")) && !cli_parse_i64(v, 1, 100000, &c.window_days))
@@ -459,24 +479,33 @@ int cli_cmd_bench(int argc, char **argv) {
     double t0 = cli_now_seconds(), secs = -1;
     bool durable = cli_get(&a, "durable") != NULL;
     int rc;
-    if (strcmp(name, "scan_range") == 0) rc = case_scan_range(&c);
-    else if (strcmp(name, "resample_1h") == 0) rc = case_bars(&c, false);
-    else if (strcmp(name, "bars_from_trades") == 0) rc = case_bars(&c, true);
-    else if (strcmp(name, "asof_join") == 0) rc = case_asof(&c);
-    else if (strcmp(name, "lake_aggregate") == 0) rc = case_lake_aggregate(&c);
+    if (strcmp(name, "scan_range") == 0)
+        rc = case_scan_range(&c);
+    else if (strcmp(name, "resample_1h") == 0)
+        rc = case_bars(&c, false);
+    else if (strcmp(name, "bars_from_trades") == 0)
+        rc = case_bars(&c, true);
+    else if (strcmp(name, "asof_join") == 0)
+        rc = case_asof(&c);
+    else if (strcmp(name, "lake_aggregate") == 0)
+        rc = case_lake_aggregate(&c);
     else if (strcmp(name, "ingest_klines") == 0)
-        rc = cli_bench_ingest("klines", c.data, c.klines_root, c.threads, durable, &secs, &c.rows, &c.check, &c.err);
+        rc = cli_bench_ingest("klines", c.data, c.klines_root, c.threads, durable, &secs, &c.rows,
+                              &c.check, &c.err);
     else if (strcmp(name, "ingest_trades") == 0)
-        rc = cli_bench_ingest("trades", c.data, c.trades_root, c.threads, durable, &secs, &c.rows, &c.check, &c.err);
+        rc = cli_bench_ingest("trades", c.data, c.trades_root, c.threads, durable, &secs, &c.rows,
+                              &c.check, &c.err);
     else
         return cli_usage_error(&bench_spec, "unknown case '%s'", name);
-    if (secs < 0) secs = cli_now_seconds() - t0; /* ingest cases time the ingest only, not the check */
+    if (secs < 0)
+        secs = cli_now_seconds() - t0; /* ingest cases time the ingest only, not the check */
     if (rc != DL_OK) {
         cli_buf_free(&c.check);
         return cli_fail(&c.err);
     }
     cli_buf_putc(&c.check, 0);
-    printf("{\"engine\":\"dl\",\"case\":\"%s\",\"seconds\":%.4f,\"rows\":%lld,\"check\":%s,\"threads\":%d,"
+    printf("{\"engine\":\"dl\",\"case\":\"%s\",\"seconds\":%.4f,\"rows\":%lld,\"check\":%s,"
+           "\"threads\":%d,"
            "\"version\":\"%s\"}\n",
            name, secs, (long long)c.rows, c.check.data, c.threads, DL_VERSION_STRING);
     cli_buf_free(&c.check);

@@ -56,7 +56,9 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     if (rc == DL_OK) rc = dl_table_init(&b, dl_query_schema(q), err);
     while (rc == DL_OK && (rc = dl_query_next(q, &b, err)) == DL_OK && b.num_rows > 0) {
         const int64_t *ts = b.columns[0].values;
-        int64_t per_ms = b.columns[0].unit == DL_UNIT_US ? 1000 : b.columns[0].unit == DL_UNIT_NS ? 1000000 : 1;
+        int64_t per_ms = b.columns[0].unit == DL_UNIT_US   ? 1000
+                         : b.columns[0].unit == DL_UNIT_NS ? 1000000
+                                                           : 1;
         for (int64_t r = 0; r < b.num_rows; r++) {
             int64_t t = ts[r] / per_ms;
             if (t < s.first_ts) s.first_ts = t;
@@ -80,17 +82,21 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     }
     if (rc == DL_OK) {
         for (int64_t i = 0; i < nds; i++) partitions += ds[i].files;
-        cli_buf_printf(check, "{\"rows\":%lld,\"partitions\":%lld,\"symbols\":%lld", (long long)s.rows,
-                       (long long)partitions, (long long)nds);
-        static const char *const kn[] = {"sum_close", "sum_volume"}, *const tn[] = {"sum_price", "sum_qty", "sum_quote_qty"};
+        cli_buf_printf(check, "{\"rows\":%lld,\"partitions\":%lld,\"symbols\":%lld",
+                       (long long)s.rows, (long long)partitions, (long long)nds);
+        static const char *const kn[] = {"sum_close", "sum_volume"}, *const tn[] = {
+                                                                         "sum_price", "sum_qty",
+                                                                         "sum_quote_qty"};
         int nd = klines ? 2 : 3;
         for (int c = 0; c < nd; c++) {
             cli_buf_printf(check, ",\"%s\":", klines ? kn[c] : tn[c]);
             put_r6(check, s.d[c]);
         }
-        cli_buf_printf(check, ",\"%s\":%lld", klines ? "sum_trades" : "buyer_maker", (long long)s.i[0]);
+        cli_buf_printf(check, ",\"%s\":%lld", klines ? "sum_trades" : "buyer_maker",
+                       (long long)s.i[0]);
         if (s.rows)
-            cli_buf_printf(check, ",\"first_ts\":%lld,\"last_ts\":%lld}", (long long)s.first_ts, (long long)s.last_ts);
+            cli_buf_printf(check, ",\"first_ts\":%lld,\"last_ts\":%lld}", (long long)s.first_ts,
+                           (long long)s.last_ts);
         else
             cli_buf_puts(check, ",\"first_ts\":null,\"last_ts\":null}");
         *rows = s.rows;
@@ -101,15 +107,16 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     return rc;
 }
 
-int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads, bool durable,
-                     double *seconds, int64_t *rows, cli_buf *check, dl_error *err) {
+int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads,
+                     bool durable, double *seconds, int64_t *rows, cli_buf *check, dl_error *err) {
     bool klines = strcmp(kind, "klines") == 0;
     char pattern[2048];
     snprintf(pattern, sizeof pattern, "%s/%s/*.csv", data, kind);
     glob_t g;
     if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
         globfree(&g);
-        return dl_error_set(err, DL_ENOTFOUND, "no files match %s (generate data with gen.mjs)", pattern);
+        return dl_error_set(err, DL_ENOTFOUND, "no files match %s (generate data with gen.mjs)",
+                            pattern);
     }
     /* start from an empty lake, as the peers do */
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -127,7 +134,8 @@ int cli_bench_ingest(const char *kind, const char *data, const char *root, int t
         dl_lake_write_options_default(&req.write);
         req.write.threads = threads;
         req.write.durable = durable;
-        req.write.command = klines ? "dl bench --case ingest_klines" : "dl bench --case ingest_trades";
+        req.write.command =
+            klines ? "dl bench --case ingest_klines" : "dl bench --case ingest_trades";
         dl_ingest_result res;
         rc = dl_lake_ingest(lake, &req, &res, err);
     }

@@ -109,13 +109,12 @@ int cli_cmd_query(int argc, char **argv) {
     if (rc == DL_OK && cli_get(&a, "stats")) {
         dl_query_stats st;
         dl_query_get_stats(q, &st);
-        fprintf(
-            stderr,
-            "query: %lld datasets, %lld files, %lld row groups (%lld pruned), %lld rows in "
-            "pruned pages, %lld rows decoded, %lld rows returned\n",
-            (long long)st.datasets, (long long)st.files, (long long)st.row_groups,
-            (long long)st.row_groups_pruned, (long long)st.rows_page_pruned,
-            (long long)st.rows_scanned, (long long)st.rows_returned);
+        fprintf(stderr,
+                "query: %lld datasets, %lld files, %lld row groups (%lld pruned), %lld rows in "
+                "pruned pages, %lld rows decoded, %lld rows returned\n",
+                (long long)st.datasets, (long long)st.files, (long long)st.row_groups,
+                (long long)st.row_groups_pruned, (long long)st.rows_page_pruned,
+                (long long)st.rows_scanned, (long long)st.rows_returned);
     }
 cleanup:
     rc = cli_sink_close(&sink, rc, &err);

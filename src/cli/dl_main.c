@@ -24,10 +24,14 @@ static const cli_command commands[] = {
     {"history", cli_cmd_history, "the versions of a dataset"},
     {"verify", cli_cmd_verify, "re-hash files; report mismatched, missing, unregistered files"},
     {"vacuum", cli_cmd_vacuum, "delete superseded versions past a retention"},
-    {"query", cli_cmd_query, "query datasets: time range, columns, filter; table/csv/jsonl/parquet/arrow"},
-    {"resample", cli_cmd_resample, "build/update the agg dataset of coarser bars (from klines or ticks), incrementally"},
-    {"join", cli_cmd_join, "as-of join of two datasets (latest right row at or before each left row)"},
-    {"bench", cli_cmd_bench, "run one case of the peer benchmark (../shared/bench) and print its JSON line"},
+    {"query", cli_cmd_query,
+     "query datasets: time range, columns, filter; table/csv/jsonl/parquet/arrow"},
+    {"resample", cli_cmd_resample,
+     "build/update the agg dataset of coarser bars (from klines or ticks), incrementally"},
+    {"join", cli_cmd_join,
+     "as-of join of two datasets (latest right row at or before each left row)"},
+    {"bench", cli_cmd_bench,
+     "run one case of the peer benchmark (../shared/bench) and print its JSON line"},
 };
 
 enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };

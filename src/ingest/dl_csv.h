@@ -45,13 +45,13 @@ typedef struct dl_csv_column {
 
 typedef struct dl_csv_options {
     dl_csv_kind kind;
-    bool skip_bad;        /* report and skip malformed rows instead of failing */
-    int64_t batch_rows;   /* rows per batch (default 65536) */
+    bool skip_bad;      /* report and skip malformed rows instead of failing */
+    int64_t batch_rows; /* rows per batch (default 65536) */
     /* generic only: */
-    char delimiter;       /* default ',' */
-    const char *ts_column;  /* header name of the time column (required) */
-    const char *ts_format;  /* "ms", "us", "ns", "s" (epoch integers; default
-                               "auto": ms/us by magnitude) or "iso" (ISO-8601) */
+    char delimiter;               /* default ',' */
+    const char *ts_column;        /* header name of the time column (required) */
+    const char *ts_format;        /* "ms", "us", "ns", "s" (epoch integers; default
+                                     "auto": ms/us by magnitude) or "iso" (ISO-8601) */
     const dl_csv_column *columns; /* other columns to keep (NULL = all, as double
                                      when numeric else string) */
     int num_columns;
@@ -63,11 +63,10 @@ typedef struct dl_csv_reader dl_csv_reader;
 
 /* Opens a .csv or a .zip holding one .csv member (streamed, not extracted to
 ** disk).  The path is kept for error messages. */
-int dl_csv_open(const char *path, const dl_csv_options *opts, dl_csv_reader **out,
-                dl_error *err);
+int dl_csv_open(const char *path, const dl_csv_options *opts, dl_csv_reader **out, dl_error *err);
 /* Same over a caller-owned buffer (tests, fuzzing); name used in messages. */
-int dl_csv_open_memory(const char *data, size_t size, const char *name,
-                       const dl_csv_options *opts, dl_csv_reader **out, dl_error *err);
+int dl_csv_open_memory(const char *data, size_t size, const char *name, const dl_csv_options *opts,
+                       dl_csv_reader **out, dl_error *err);
 /* The output schema (borrowed). */
 const dl_schema *dl_csv_schema(const dl_csv_reader *r);
 /* Clears `batch` (which must have been dl_table_init'ed with dl_csv_schema)

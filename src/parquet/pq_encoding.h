@@ -24,13 +24,13 @@ typedef struct dl_rle_decoder {
     const uint8_t *start; /* for offsets in error messages */
     const uint8_t *p;
     const uint8_t *end;
-    int bit_width;        /* 0..32 */
-    uint32_t rle_left;    /* values left in the current RLE run */
+    int bit_width;     /* 0..32 */
+    uint32_t rle_left; /* values left in the current RLE run */
     uint32_t rle_value;
-    uint32_t bp_left;     /* values left in the current bit-packed run */
-    const uint8_t *bp_ptr;/* next bit-packed group of 8 values */
-    uint32_t bp_buf[8];   /* current unpacked group */
-    int bp_buf_pos;       /* next index in bp_buf, 8 = empty */
+    uint32_t bp_left;      /* values left in the current bit-packed run */
+    const uint8_t *bp_ptr; /* next bit-packed group of 8 values */
+    uint32_t bp_buf[8];    /* current unpacked group */
+    int bp_buf_pos;        /* next index in bp_buf, 8 = empty */
 } dl_rle_decoder;
 
 /* bit_width must be 0..32 (validated by the caller). No length prefix is
@@ -88,8 +88,8 @@ typedef struct dl_bytes_view {
 int dl_plain_decode_byte_array(const uint8_t *src, size_t len, int64_t n, dl_bytes_view *out,
                                size_t *consumed, dl_error *err);
 /* DELTA_LENGTH_BYTE_ARRAY: DBP lengths then concatenated bytes; views into src. */
-int dl_dlba_decode(const uint8_t *src, size_t len, int64_t n, dl_bytes_view *out,
-                   size_t *consumed, dl_error *err);
+int dl_dlba_decode(const uint8_t *src, size_t len, int64_t n, dl_bytes_view *out, size_t *consumed,
+                   dl_error *err);
 /* DELTA_BYTE_ARRAY: DBP prefix lengths, then a DLBA of suffixes.  Values are
 ** materialised into `scratch` (reset by the call; sized once from the
 ** validated totals, so views stay valid until scratch changes). */

@@ -21,33 +21,70 @@
 
 /* parquet.thrift enums (values as on disk) */
 enum {
-    DL_PQ_BOOLEAN = 0, DL_PQ_INT32 = 1, DL_PQ_INT64 = 2, DL_PQ_INT96 = 3,
-    DL_PQ_FLOAT = 4, DL_PQ_DOUBLE = 5, DL_PQ_BYTE_ARRAY = 6, DL_PQ_FIXED_LEN_BYTE_ARRAY = 7
+    DL_PQ_BOOLEAN = 0,
+    DL_PQ_INT32 = 1,
+    DL_PQ_INT64 = 2,
+    DL_PQ_INT96 = 3,
+    DL_PQ_FLOAT = 4,
+    DL_PQ_DOUBLE = 5,
+    DL_PQ_BYTE_ARRAY = 6,
+    DL_PQ_FIXED_LEN_BYTE_ARRAY = 7
 };
 enum { DL_PQ_REQUIRED = 0, DL_PQ_OPTIONAL = 1, DL_PQ_REPEATED = 2 };
 enum {
-    DL_PQ_ENC_PLAIN = 0, DL_PQ_ENC_PLAIN_DICTIONARY = 2, DL_PQ_ENC_RLE = 3,
-    DL_PQ_ENC_BIT_PACKED = 4, DL_PQ_ENC_DELTA_BINARY_PACKED = 5,
-    DL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY = 6, DL_PQ_ENC_DELTA_BYTE_ARRAY = 7,
-    DL_PQ_ENC_RLE_DICTIONARY = 8, DL_PQ_ENC_BYTE_STREAM_SPLIT = 9
+    DL_PQ_ENC_PLAIN = 0,
+    DL_PQ_ENC_PLAIN_DICTIONARY = 2,
+    DL_PQ_ENC_RLE = 3,
+    DL_PQ_ENC_BIT_PACKED = 4,
+    DL_PQ_ENC_DELTA_BINARY_PACKED = 5,
+    DL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY = 6,
+    DL_PQ_ENC_DELTA_BYTE_ARRAY = 7,
+    DL_PQ_ENC_RLE_DICTIONARY = 8,
+    DL_PQ_ENC_BYTE_STREAM_SPLIT = 9
 };
 enum {
-    DL_PQ_PAGE_DATA = 0, DL_PQ_PAGE_INDEX = 1, DL_PQ_PAGE_DICTIONARY = 2, DL_PQ_PAGE_DATA_V2 = 3
+    DL_PQ_PAGE_DATA = 0,
+    DL_PQ_PAGE_INDEX = 1,
+    DL_PQ_PAGE_DICTIONARY = 2,
+    DL_PQ_PAGE_DATA_V2 = 3
 };
 /* ConvertedType values we care about */
 enum {
-    DL_PQ_CT_UTF8 = 0, DL_PQ_CT_ENUM = 4, DL_PQ_CT_DECIMAL = 5, DL_PQ_CT_DATE = 6,
-    DL_PQ_CT_TIME_MILLIS = 7, DL_PQ_CT_TIME_MICROS = 8, DL_PQ_CT_TIMESTAMP_MILLIS = 9,
-    DL_PQ_CT_TIMESTAMP_MICROS = 10, DL_PQ_CT_UINT_8 = 11, DL_PQ_CT_UINT_16 = 12,
-    DL_PQ_CT_UINT_32 = 13, DL_PQ_CT_UINT_64 = 14, DL_PQ_CT_INT_8 = 15, DL_PQ_CT_INT_16 = 16,
-    DL_PQ_CT_INT_32 = 17, DL_PQ_CT_INT_64 = 18, DL_PQ_CT_JSON = 19
+    DL_PQ_CT_UTF8 = 0,
+    DL_PQ_CT_ENUM = 4,
+    DL_PQ_CT_DECIMAL = 5,
+    DL_PQ_CT_DATE = 6,
+    DL_PQ_CT_TIME_MILLIS = 7,
+    DL_PQ_CT_TIME_MICROS = 8,
+    DL_PQ_CT_TIMESTAMP_MILLIS = 9,
+    DL_PQ_CT_TIMESTAMP_MICROS = 10,
+    DL_PQ_CT_UINT_8 = 11,
+    DL_PQ_CT_UINT_16 = 12,
+    DL_PQ_CT_UINT_32 = 13,
+    DL_PQ_CT_UINT_64 = 14,
+    DL_PQ_CT_INT_8 = 15,
+    DL_PQ_CT_INT_16 = 16,
+    DL_PQ_CT_INT_32 = 17,
+    DL_PQ_CT_INT_64 = 18,
+    DL_PQ_CT_JSON = 19
 };
 /* LogicalType union member = its thrift field id; 0 = absent */
 enum {
-    DL_PQ_LT_NONE = 0, DL_PQ_LT_STRING = 1, DL_PQ_LT_MAP = 2, DL_PQ_LT_LIST = 3,
-    DL_PQ_LT_ENUM = 4, DL_PQ_LT_DECIMAL = 5, DL_PQ_LT_DATE = 6, DL_PQ_LT_TIME = 7,
-    DL_PQ_LT_TIMESTAMP = 8, DL_PQ_LT_INTEGER = 10, DL_PQ_LT_UNKNOWN = 11, DL_PQ_LT_JSON = 12,
-    DL_PQ_LT_BSON = 13, DL_PQ_LT_UUID = 14, DL_PQ_LT_FLOAT16 = 15
+    DL_PQ_LT_NONE = 0,
+    DL_PQ_LT_STRING = 1,
+    DL_PQ_LT_MAP = 2,
+    DL_PQ_LT_LIST = 3,
+    DL_PQ_LT_ENUM = 4,
+    DL_PQ_LT_DECIMAL = 5,
+    DL_PQ_LT_DATE = 6,
+    DL_PQ_LT_TIME = 7,
+    DL_PQ_LT_TIMESTAMP = 8,
+    DL_PQ_LT_INTEGER = 10,
+    DL_PQ_LT_UNKNOWN = 11,
+    DL_PQ_LT_JSON = 12,
+    DL_PQ_LT_BSON = 13,
+    DL_PQ_LT_UUID = 14,
+    DL_PQ_LT_FLOAT16 = 15
 };
 /* TimeUnit union member = field id */
 enum { DL_PQ_UNIT_MILLIS = 1, DL_PQ_UNIT_MICROS = 2, DL_PQ_UNIT_NANOS = 3 };
@@ -61,13 +98,13 @@ typedef struct dl_pq_bytes {
 } dl_pq_bytes;
 
 typedef struct dl_pq_logical_type {
-    int kind;         /* DL_PQ_LT_* */
-    bool utc;         /* TIME / TIMESTAMP isAdjustedToUTC */
-    int unit;         /* TIME / TIMESTAMP: DL_PQ_UNIT_* */
-    int32_t scale;    /* DECIMAL */
+    int kind;      /* DL_PQ_LT_* */
+    bool utc;      /* TIME / TIMESTAMP isAdjustedToUTC */
+    int unit;      /* TIME / TIMESTAMP: DL_PQ_UNIT_* */
+    int32_t scale; /* DECIMAL */
     int32_t precision;
-    int bit_width;    /* INTEGER */
-    bool is_signed;   /* INTEGER */
+    int bit_width;  /* INTEGER */
+    bool is_signed; /* INTEGER */
 } dl_pq_logical_type;
 
 typedef struct dl_pq_schema_element {
@@ -95,12 +132,12 @@ typedef struct dl_pq_statistics {
     bool has_max, has_min, has_null_count, has_distinct_count;
     bool has_max_value, has_min_value, has_nan_count;
     bool has_is_max_value_exact, has_is_min_value_exact;
-    dl_pq_bytes max, min;             /* deprecated fields 1, 2 */
-    int64_t null_count;               /* 3 */
-    int64_t distinct_count;           /* 4 */
-    dl_pq_bytes max_value, min_value; /* 5, 6 */
+    dl_pq_bytes max, min;                        /* deprecated fields 1, 2 */
+    int64_t null_count;                          /* 3 */
+    int64_t distinct_count;                      /* 4 */
+    dl_pq_bytes max_value, min_value;            /* 5, 6 */
     bool is_max_value_exact, is_min_value_exact; /* 7, 8 */
-    int64_t nan_count;                /* 9 */
+    int64_t nan_count;                           /* 9 */
 } dl_pq_statistics;
 
 typedef struct dl_pq_kv {

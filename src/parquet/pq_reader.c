@@ -28,7 +28,7 @@
 #include "util/dl_codec.h"
 #include "util/dl_internal.h"
 
-#define MAX_PAGE_BYTES ((int64_t)1 << 30)
+#define MAX_PAGE_BYTES   ((int64_t)1 << 30)
 #define SMALL_FILE_BYTES ((size_t)4 << 20) /* read, don't map, files up to this size */
 
 struct dl_parquet_reader {
@@ -37,7 +37,7 @@ struct dl_parquet_reader {
     size_t size;
     void *map; /* non-NULL when we own an mmap */
     size_t map_size;
-    uint8_t *copy; /* non-NULL when a small file was read into memory */
+    uint8_t *copy;       /* non-NULL when a small file was read into memory */
     size_t footer_start; /* first byte of FileMetaData */
     dl_arena arena;
     dl_pq_file_meta meta;
@@ -64,22 +64,24 @@ static int validate_meta(dl_parquet_reader *r, dl_error *err) {
             const dl_pq_column_chunk *cc = &rg->columns[c];
             const char *cname = r->schema.fields[c].name;
             if (cc->encrypted)
-                return dl_error_set(err, DL_EUNSUPPORTED, "row group %d, column %s: encrypted", g, cname);
+                return dl_error_set(err, DL_EUNSUPPORTED, "row group %d, column %s: encrypted", g,
+                                    cname);
             if (cc->file_path && cc->file_path[0])
                 return dl_error_set(err, DL_EUNSUPPORTED,
                                     "row group %d, column %s: data in external file %s", g, cname,
                                     cc->file_path);
             if (!cc->has_meta_data)
-                return dl_error_set(err, DL_ECORRUPT, "row group %d, column %s: no column metadata", g,
-                                    cname);
+                return dl_error_set(err, DL_ECORRUPT, "row group %d, column %s: no column metadata",
+                                    g, cname);
             const dl_pq_column_meta *cm = &cc->meta;
             if (cm->type != r->leaves[c].physical)
-                return dl_error_set(err, DL_ECORRUPT,
-                                    "row group %d, column %s: chunk type %s differs from schema type %s",
-                                    g, cname, dl_pq_type_name(cm->type),
-                                    dl_pq_type_name(r->leaves[c].physical));
+                return dl_error_set(
+                    err, DL_ECORRUPT,
+                    "row group %d, column %s: chunk type %s differs from schema type %s", g, cname,
+                    dl_pq_type_name(cm->type), dl_pq_type_name(r->leaves[c].physical));
             if (cm->num_values < 0 || cm->total_compressed_size < 0 || cm->data_page_offset < 4)
-                return dl_error_set(err, DL_ECORRUPT, "row group %d, column %s: bad chunk sizes", g, cname);
+                return dl_error_set(err, DL_ECORRUPT, "row group %d, column %s: bad chunk sizes", g,
+                                    cname);
         }
     }
     return DL_OK;
@@ -89,7 +91,8 @@ static int open_common(dl_parquet_reader *r, dl_error *err) {
     int rc = DL_OK;
     const uint8_t *d = r->data;
     size_t n = r->size;
-    if (n < 12) DL_FAIL(err, DL_ECORRUPT, "%s: not a Parquet file (%zu bytes, too short)", r->name, n);
+    if (n < 12)
+        DL_FAIL(err, DL_ECORRUPT, "%s: not a Parquet file (%zu bytes, too short)", r->name, n);
     if (memcmp(d, "PAR1", 4) != 0 || memcmp(d + n - 4, "PAR1", 4) != 0) {
         if (memcmp(d + n - 4, "PARE", 4) == 0)
             DL_FAIL(err, DL_EUNSUPPORTED, "%s: encrypted Parquet files are not supported", r->name);
@@ -98,8 +101,8 @@ static int open_common(dl_parquet_reader *r, dl_error *err) {
     }
     uint32_t flen = dl_load_u32le(d + n - 8);
     if ((size_t)flen > n - 12)
-        DL_FAIL(err, DL_ECORRUPT, "%s: footer length %u exceeds the file size %zu (truncated?)", r->name,
-                flen, n);
+        DL_FAIL(err, DL_ECORRUPT, "%s: footer length %u exceeds the file size %zu (truncated?)",
+                r->name, flen, n);
     r->footer_start = n - 8 - flen;
     size_t limit = (size_t)flen * 64 + ((size_t)64 << 20);
     dl_arena_init(&r->arena, limit);
@@ -108,13 +111,15 @@ static int open_common(dl_parquet_reader *r, dl_error *err) {
         dl_error_prefix(err, "%s: footer", r->name);
         goto cleanup;
     }
-    if (r->meta.encrypted) DL_FAIL(err, DL_EUNSUPPORTED, "%s: encrypted Parquet files are not supported", r->name);
+    if (r->meta.encrypted)
+        DL_FAIL(err, DL_EUNSUPPORTED, "%s: encrypted Parquet files are not supported", r->name);
     const dl_pq_file_meta *m = &r->meta;
     if (m->num_schema < 1) DL_FAIL(err, DL_ECORRUPT, "%s: empty schema", r->name);
     int ncols = m->num_schema - 1;
     if (!m->schema[0].has_num_children || m->schema[0].num_children != ncols)
-        DL_FAIL(err, DL_EUNSUPPORTED, "%s: nested schemas are not supported (root has %d children, %d elements)",
-                r->name, m->schema[0].has_num_children ? m->schema[0].num_children : -1, ncols);
+        DL_FAIL(err, DL_EUNSUPPORTED,
+                "%s: nested schemas are not supported (root has %d children, %d elements)", r->name,
+                m->schema[0].has_num_children ? m->schema[0].num_children : -1, ncols);
     r->leaves = dl_arena_calloc(&r->arena, (size_t)(ncols ? ncols : 1), sizeof *r->leaves);
     r->order_trusted = dl_arena_calloc(&r->arena, (size_t)(ncols ? ncols : 1), sizeof(bool));
     if (!r->leaves || !r->order_trusted) DL_FAIL(err, DL_ENOMEM, "%s: out of memory", r->name);
@@ -179,7 +184,8 @@ int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err) {
     dl_parquet_reader *r = reader_new(path);
     if (!r) return dl_error_set(err, DL_ENOMEM, "out of memory");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path, strerror(errno));
+    if (fd < 0)
+        DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) DL_FAIL(err, DL_EIO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode)) DL_FAIL(err, DL_EINVAL, "%s: not a regular file", path);
@@ -228,17 +234,27 @@ void dl_parquet_close(dl_parquet_reader *r) {
     free(r);
 }
 
-const dl_schema *dl_parquet_schema(const dl_parquet_reader *r) { return &r->schema; }
-int64_t dl_parquet_num_rows(const dl_parquet_reader *r) { return r->meta.num_rows; }
-int dl_parquet_num_row_groups(const dl_parquet_reader *r) { return r->meta.num_row_groups; }
+const dl_schema *dl_parquet_schema(const dl_parquet_reader *r) {
+    return &r->schema;
+}
+int64_t dl_parquet_num_rows(const dl_parquet_reader *r) {
+    return r->meta.num_rows;
+}
+int dl_parquet_num_row_groups(const dl_parquet_reader *r) {
+    return r->meta.num_row_groups;
+}
 int64_t dl_parquet_row_group_rows(const dl_parquet_reader *r, int g) {
     return g >= 0 && g < r->meta.num_row_groups ? r->meta.row_groups[g].num_rows : 0;
 }
 const char *dl_parquet_created_by(const dl_parquet_reader *r) {
     return r->meta.created_by ? r->meta.created_by : "";
 }
-int dl_parquet_format_version(const dl_parquet_reader *r) { return r->meta.version; }
-int dl_parquet_kv_count(const dl_parquet_reader *r) { return r->meta.num_kv; }
+int dl_parquet_format_version(const dl_parquet_reader *r) {
+    return r->meta.version;
+}
+int dl_parquet_kv_count(const dl_parquet_reader *r) {
+    return r->meta.num_kv;
+}
 void dl_parquet_kv(const dl_parquet_reader *r, int i, const char **key, const char **value) {
     *key = NULL;
     *value = NULL;
@@ -249,8 +265,8 @@ void dl_parquet_kv(const dl_parquet_reader *r, int i, const char **key, const ch
 
 static int check_chunk_args(const dl_parquet_reader *r, int g, int c, dl_error *err) {
     if (g < 0 || g >= r->meta.num_row_groups)
-        return dl_error_set(err, DL_EINVAL, "%s: row group %d out of range (file has %d)", r->name, g,
-                            r->meta.num_row_groups);
+        return dl_error_set(err, DL_EINVAL, "%s: row group %d out of range (file has %d)", r->name,
+                            g, r->meta.num_row_groups);
     if (c < 0 || c >= r->schema.num_fields)
         return dl_error_set(err, DL_EINVAL, "%s: column %d out of range (file has %d)", r->name, c,
                             r->schema.num_fields);
@@ -299,7 +315,8 @@ static bool stat_value(const dl_pq_leaf *leaf, const dl_field *f, dl_pq_bytes b,
         v->s = b.ptr;
         v->len = b.len;
         break;
-    default: return false;
+    default:
+        return false;
     }
     (void)f;
     v->present = true;
@@ -309,19 +326,21 @@ static bool stat_value(const dl_pq_leaf *leaf, const dl_field *f, dl_pq_bytes b,
 static bool value_le(const dl_field *f, const dl_value *a, const dl_value *b) {
     switch (f->type) {
     case DL_TYPE_FLOAT:
-    case DL_TYPE_DOUBLE: return a->f <= b->f;
+    case DL_TYPE_DOUBLE:
+        return a->f <= b->f;
     case DL_TYPE_STRING:
     case DL_TYPE_BINARY: {
         int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
         return c < 0 || (c == 0 && a->len <= b->len);
     }
-    default: return a->i <= b->i;
+    default:
+        return a->i <= b->i;
     }
 }
 
 /* min/max pair -> dl_stats, refusing inconsistent values (min > max). */
-static void stats_from_pair(const dl_pq_leaf *leaf, const dl_field *f, dl_pq_bytes mn, dl_pq_bytes mx,
-                            dl_stats *out) {
+static void stats_from_pair(const dl_pq_leaf *leaf, const dl_field *f, dl_pq_bytes mn,
+                            dl_pq_bytes mx, dl_stats *out) {
     if (stat_value(leaf, f, mn, &out->min) && stat_value(leaf, f, mx, &out->max) &&
         value_le(f, &out->min, &out->max))
         out->has_min_max = true;
@@ -351,7 +370,8 @@ int dl_parquet_chunk_stats(const dl_parquet_reader *r, int g, int c, dl_stats *o
     return DL_OK;
 }
 
-int dl_parquet_chunk_info(const dl_parquet_reader *r, int g, int c, dl_chunk_info *out, dl_error *err) {
+int dl_parquet_chunk_info(const dl_parquet_reader *r, int g, int c, dl_chunk_info *out,
+                          dl_error *err) {
     memset(out, 0, sizeof *out);
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
@@ -367,7 +387,8 @@ int dl_parquet_chunk_info(const dl_parquet_reader *r, int g, int c, dl_chunk_inf
         bool dup = false;
         for (int j = 0; j < i; j++) dup |= cm->encodings[j] == cm->encodings[i];
         if (dup) continue;
-        int n = snprintf(out->encodings + pos, sizeof out->encodings - pos, "%s%s", pos ? "," : "", name);
+        int n = snprintf(out->encodings + pos, sizeof out->encodings - pos, "%s%s", pos ? "," : "",
+                         name);
         if (n < 0 || (size_t)n >= sizeof out->encodings - pos) break;
         pos += (size_t)n;
     }
@@ -382,10 +403,12 @@ int dl_parquet_chunk_info(const dl_parquet_reader *r, int g, int c, dl_chunk_inf
 }
 
 /* Decodes a page-index structure at [off, off+len) after bounds checks. */
-static int index_range(const dl_parquet_reader *r, int64_t off, int32_t len, const char *what, dl_error *err) {
+static int index_range(const dl_parquet_reader *r, int64_t off, int32_t len, const char *what,
+                       dl_error *err) {
     if (off < 4 || len <= 0 || (uint64_t)off + (uint64_t)len > r->footer_start)
-        return dl_error_set(err, DL_ECORRUPT, "%s: %s at offset %lld (%d bytes) lies outside the file",
-                            r->name, what, (long long)off, len);
+        return dl_error_set(err, DL_ECORRUPT,
+                            "%s: %s at offset %lld (%d bytes) lies outside the file", r->name, what,
+                            (long long)off, len);
     return DL_OK;
 }
 
@@ -406,12 +429,13 @@ int dl_parquet_page_stats(const dl_parquet_reader *r, int g, int c, dl_page_stat
     dl_pq_column_index ci;
     bool have_ci = false;
     DL_TRY(index_range(r, cc->offset_index_offset, cc->offset_index_length, "offset index", err));
-    DL_TRY(dl_pq_decode_offset_index(r->data + cc->offset_index_offset, (size_t)cc->offset_index_length,
-                                     &a, &oi, err));
+    DL_TRY(dl_pq_decode_offset_index(r->data + cc->offset_index_offset,
+                                     (size_t)cc->offset_index_length, &a, &oi, err));
     if (cc->has_column_index &&
-        index_range(r, cc->column_index_offset, cc->column_index_length, "column index", NULL) == DL_OK &&
-        dl_pq_decode_column_index(r->data + cc->column_index_offset, (size_t)cc->column_index_length, &a,
-                                  &ci, NULL) == DL_OK &&
+        index_range(r, cc->column_index_offset, cc->column_index_length, "column index", NULL) ==
+            DL_OK &&
+        dl_pq_decode_column_index(r->data + cc->column_index_offset,
+                                  (size_t)cc->column_index_length, &a, &ci, NULL) == DL_OK &&
         ci.num_pages == oi.num_pages)
         have_ci = true;
     int64_t rg_rows = r->meta.row_groups[g].num_rows;
@@ -421,8 +445,9 @@ int dl_parquet_page_stats(const dl_parquet_reader *r, int g, int c, dl_page_stat
         int64_t first = oi.pages[p].first_row_index;
         int64_t next = p + 1 < oi.num_pages ? oi.pages[p + 1].first_row_index : rg_rows;
         if (first < 0 || next < first || next > rg_rows || (p == 0 && first != 0))
-            DL_FAIL(err, DL_ECORRUPT, "%s: row group %d, column %s: offset index page %d has bad row range",
-                    r->name, g, r->schema.fields[c].name, p);
+            DL_FAIL(err, DL_ECORRUPT,
+                    "%s: row group %d, column %s: offset index page %d has bad row range", r->name,
+                    g, r->schema.fields[c].name, p);
         res[p].first_row = first;
         res[p].num_rows = next - first;
         if (have_ci) {
@@ -432,8 +457,8 @@ int dl_parquet_page_stats(const dl_parquet_reader *r, int g, int c, dl_page_stat
             }
             if (!ci.null_pages[p] && r->order_trusted[c]) {
                 /* string views must outlive this call: point into the file */
-                stats_from_pair(&r->leaves[c], &r->schema.fields[c], ci.min_values[p], ci.max_values[p],
-                                &res[p].stats);
+                stats_from_pair(&r->leaves[c], &r->schema.fields[c], ci.min_values[p],
+                                ci.max_values[p], &res[p].stats);
             }
         }
     }
@@ -456,33 +481,34 @@ typedef struct chunk_ctx {
     const dl_pq_leaf *leaf;
     const dl_field *field;
     int32_t codec;
-    size_t out_width;   /* bytes per output value (0 for var width) */
-    int phys_width;     /* bytes per PLAIN physical value (0 for BYTE_ARRAY/bool) */
+    size_t out_width; /* bytes per output value (0 for var width) */
+    int phys_width;   /* bytes per PLAIN physical value (0 for BYTE_ARRAY/bool) */
     /* dictionary */
     bool has_dict;
     int64_t dict_n;
     dl_buf dict_page;   /* decompressed dictionary page (views point into it) */
     dl_buf dict_values; /* fixed width: converted values; var: dl_bytes_view[] */
     /* scratch */
-    dl_buf page;        /* decompressed page */
-    dl_buf dense;       /* dense non-null values */
-    dl_buf views;       /* dl_bytes_view[] */
-    dl_buf indices;     /* uint32 dictionary indices */
-    dl_buf bitmap;      /* page validity */
-    dl_buf dba;         /* DELTA_BYTE_ARRAY materialisation */
+    dl_buf page;    /* decompressed page */
+    dl_buf dense;   /* dense non-null values */
+    dl_buf views;   /* dl_bytes_view[] */
+    dl_buf indices; /* uint32 dictionary indices */
+    dl_buf bitmap;  /* page validity */
+    dl_buf dba;     /* DELTA_BYTE_ARRAY materialisation */
     dl_error *err;
     int64_t page_offset; /* file offset of the current page, for messages */
 } chunk_ctx;
 
-static int ctx_fail(chunk_ctx *x, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int ctx_fail(chunk_ctx *x, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int ctx_fail(chunk_ctx *x, int code, const char *fmt, ...) {
     char msg[600];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return dl_error_set(x->err, code, "%s: row group %d, column %s, page at offset %lld: %s", x->r->name,
-                        x->g, x->field->name, (long long)x->page_offset, msg);
+    return dl_error_set(x->err, code, "%s: row group %d, column %s, page at offset %lld: %s",
+                        x->r->name, x->g, x->field->name, (long long)x->page_offset, msg);
 }
 
 /* Adds file/row group/column/page context to an error from a decoder. */
@@ -531,7 +557,8 @@ static void convert_fixed(const chunk_ctx *x, const uint8_t *src, int64_t n, uin
             memcpy(dst + 8 * i, &v, 8);
         }
         break;
-    default: memcpy(dst, src, (size_t)n * x->out_width);
+    default:
+        memcpy(dst, src, (size_t)n * x->out_width);
     }
 }
 
@@ -542,34 +569,41 @@ static int plain_bools(const uint8_t *src, size_t len, int64_t n, uint8_t *dst) 
     return DL_OK;
 }
 
-static int load_dictionary(chunk_ctx *x, const dl_pq_page_header *h, const uint8_t *body, size_t len) {
-    if (x->has_dict) return ctx_fail(x, DL_ECORRUPT, "a second dictionary page in one column chunk");
+static int load_dictionary(chunk_ctx *x, const dl_pq_page_header *h, const uint8_t *body,
+                           size_t len) {
+    if (x->has_dict)
+        return ctx_fail(x, DL_ECORRUPT, "a second dictionary page in one column chunk");
     int64_t n = h->dictionary_page.num_values;
     if (n < 0) return ctx_fail(x, DL_ECORRUPT, "negative dictionary size");
     int enc = h->dictionary_page.encoding;
     if (enc != DL_PQ_ENC_PLAIN && enc != DL_PQ_ENC_PLAIN_DICTIONARY)
-        return ctx_fail(x, DL_EUNSUPPORTED, "dictionary page encoding %s", dl_pq_encoding_name(enc));
-    if (x->leaf->physical == DL_PQ_BOOLEAN) return ctx_fail(x, DL_ECORRUPT, "dictionary for a boolean column");
+        return ctx_fail(x, DL_EUNSUPPORTED, "dictionary page encoding %s",
+                        dl_pq_encoding_name(enc));
+    if (x->leaf->physical == DL_PQ_BOOLEAN)
+        return ctx_fail(x, DL_ECORRUPT, "dictionary for a boolean column");
     /* the decompressed page is kept: byte-array views point into it */
     if (buf_size(&x->dict_page, len) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
     memcpy(x->dict_page.data, body, len);
     if (x->out_width) {
         size_t need;
         if (dl_size_mul((size_t)n, (size_t)x->phys_width, &need) != 0 || need > len)
-            return ctx_fail(x, DL_ECORRUPT, "dictionary of %lld values needs %lld bytes, page has %zu",
+            return ctx_fail(x, DL_ECORRUPT,
+                            "dictionary of %lld values needs %lld bytes, page has %zu",
                             (long long)n, (long long)n * x->phys_width, len);
         if (buf_size(&x->dict_values, (size_t)n * x->out_width) != DL_OK)
             return ctx_fail(x, DL_ENOMEM, "out of memory");
         convert_fixed(x, x->dict_page.data, n, x->dict_values.data);
     } else {
         if ((size_t)n > len / (x->phys_width ? (size_t)x->phys_width : 4) + 1)
-            return ctx_fail(x, DL_ECORRUPT, "dictionary of %lld values cannot fit in %zu bytes", (long long)n, len);
+            return ctx_fail(x, DL_ECORRUPT, "dictionary of %lld values cannot fit in %zu bytes",
+                            (long long)n, len);
         if (buf_size(&x->dict_values, (size_t)n * sizeof(dl_bytes_view)) != DL_OK)
             return ctx_fail(x, DL_ENOMEM, "out of memory");
         dl_bytes_view *v = (dl_bytes_view *)(void *)x->dict_values.data;
         if (x->leaf->physical == DL_PQ_FIXED_LEN_BYTE_ARRAY) {
-            for (int64_t i = 0; i < n; i++) v[i] = (dl_bytes_view){x->dict_page.data + i * x->phys_width,
-                                                                 (uint32_t)x->phys_width};
+            for (int64_t i = 0; i < n; i++)
+                v[i] =
+                    (dl_bytes_view){x->dict_page.data + i * x->phys_width, (uint32_t)x->phys_width};
         } else {
             size_t used;
             int rc = dl_plain_decode_byte_array(x->dict_page.data, len, n, v, &used, x->err);
@@ -601,30 +635,34 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
     case DL_PQ_ENC_PLAIN:
         if (x->leaf->physical == DL_PQ_BOOLEAN) {
             if (plain_bools(src, len, nn, dense) != DL_OK)
-                return ctx_fail(x, DL_ECORRUPT, "%lld booleans need %lld bytes, page has %zu", (long long)nn,
-                                (long long)(nn + 7) / 8, len);
+                return ctx_fail(x, DL_ECORRUPT, "%lld booleans need %lld bytes, page has %zu",
+                                (long long)nn, (long long)(nn + 7) / 8, len);
         } else if (x->leaf->physical == DL_PQ_BYTE_ARRAY) {
             rc = dl_plain_decode_byte_array(src, len, nn, views, &used, x->err);
             if (rc != DL_OK) return ctx_wrap(x, rc);
         } else if (x->leaf->physical == DL_PQ_FIXED_LEN_BYTE_ARRAY) {
             if ((uint64_t)nn * (uint64_t)x->phys_width > len)
-                return ctx_fail(x, DL_ECORRUPT, "%lld values need more than the %zu bytes present", (long long)nn, len);
-            for (int64_t i = 0; i < nn; i++) views[i] = (dl_bytes_view){src + i * x->phys_width, (uint32_t)x->phys_width};
+                return ctx_fail(x, DL_ECORRUPT, "%lld values need more than the %zu bytes present",
+                                (long long)nn, len);
+            for (int64_t i = 0; i < nn; i++)
+                views[i] = (dl_bytes_view){src + i * x->phys_width, (uint32_t)x->phys_width};
         } else {
             if ((uint64_t)nn * (uint64_t)x->phys_width > len)
-                return ctx_fail(x, DL_ECORRUPT, "%lld values need %lld bytes, page has %zu", (long long)nn,
-                                (long long)nn * x->phys_width, len);
+                return ctx_fail(x, DL_ECORRUPT, "%lld values need %lld bytes, page has %zu",
+                                (long long)nn, (long long)nn * x->phys_width, len);
             convert_fixed(x, src, nn, dense);
         }
         return DL_OK;
     case DL_PQ_ENC_PLAIN_DICTIONARY:
     case DL_PQ_ENC_RLE_DICTIONARY: {
-        if (!x->has_dict) return ctx_fail(x, DL_ECORRUPT, "dictionary-encoded page without a dictionary page");
+        if (!x->has_dict)
+            return ctx_fail(x, DL_ECORRUPT, "dictionary-encoded page without a dictionary page");
         if (nn == 0) return DL_OK;
         if (len < 1) return ctx_fail(x, DL_ECORRUPT, "missing dictionary index bit width");
         int bw = src[0];
         if (bw > 32) return ctx_fail(x, DL_ECORRUPT, "dictionary index bit width %d > 32", bw);
-        if (buf_size(&x->indices, (size_t)nn * 4) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+        if (buf_size(&x->indices, (size_t)nn * 4) != DL_OK)
+            return ctx_fail(x, DL_ENOMEM, "out of memory");
         uint32_t *idx = (uint32_t *)(void *)x->indices.data;
         dl_rle_decoder d;
         dl_rle_decoder_init(&d, src + 1, len - 1, bw);
@@ -633,8 +671,10 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
         uint32_t limit = (uint32_t)x->dict_n;
         uint32_t bad = 0;
         for (int64_t i = 0; i < nn; i++) bad |= idx[i] >= limit;
-        if (bad) return ctx_fail(x, DL_ECORRUPT, "dictionary index out of range (dictionary has %lld values)",
-                                 (long long)x->dict_n);
+        if (bad)
+            return ctx_fail(x, DL_ECORRUPT,
+                            "dictionary index out of range (dictionary has %lld values)",
+                            (long long)x->dict_n);
         if (var) {
             const dl_bytes_view *dv = (const dl_bytes_view *)(const void *)x->dict_values.data;
             for (int64_t i = 0; i < nn; i++) views[i] = dv[idx[i]];
@@ -648,7 +688,8 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
             for (int64_t i = 0; i < nn; i++) o[i] = dv[idx[i]];
         } else {
             for (int64_t i = 0; i < nn; i++)
-                memcpy(dense + i * x->out_width, x->dict_values.data + idx[i] * x->out_width, x->out_width);
+                memcpy(dense + i * x->out_width, x->dict_values.data + idx[i] * x->out_width,
+                       x->out_width);
         }
         return DL_OK;
     }
@@ -657,7 +698,8 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
             return ctx_fail(x, DL_EUNSUPPORTED, "RLE value encoding for a non-boolean column");
         if (len < 4) return ctx_fail(x, DL_ECORRUPT, "RLE boolean values: missing length prefix");
         uint32_t n = dl_load_u32le(src);
-        if (n > len - 4) return ctx_fail(x, DL_ECORRUPT, "RLE boolean length %u exceeds page (%zu)", n, len - 4);
+        if (n > len - 4)
+            return ctx_fail(x, DL_ECORRUPT, "RLE boolean length %u exceeds page (%zu)", n, len - 4);
         dl_rle_decoder d;
         dl_rle_decoder_init(&d, src + 4, n, 1);
         return ctx_wrap(x, dl_rle_decode_u8(&d, dense, nn, x->err));
@@ -668,30 +710,38 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
         } else if (x->leaf->physical == DL_PQ_INT32) {
             if (x->leaf->convert == DL_PQ_CONV_U32_TO_I64) {
                 /* decode as int32 into the tail half, then widen */
-                if (buf_size(&x->indices, (size_t)nn * 4) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
-                rc = dl_dbp_decode_i32(src, len, (int32_t *)(void *)x->indices.data, nn, &used, x->err);
+                if (buf_size(&x->indices, (size_t)nn * 4) != DL_OK)
+                    return ctx_fail(x, DL_ENOMEM, "out of memory");
+                rc = dl_dbp_decode_i32(src, len, (int32_t *)(void *)x->indices.data, nn, &used,
+                                       x->err);
                 if (rc == DL_OK) convert_fixed(x, x->indices.data, nn, dense);
             } else {
                 rc = dl_dbp_decode_i32(src, len, (int32_t *)(void *)dense, nn, &used, x->err);
             }
         } else {
-            return ctx_fail(x, DL_ECORRUPT, "DELTA_BINARY_PACKED for a %s column", dl_pq_type_name(x->leaf->physical));
+            return ctx_fail(x, DL_ECORRUPT, "DELTA_BINARY_PACKED for a %s column",
+                            dl_pq_type_name(x->leaf->physical));
         }
         return ctx_wrap(x, rc);
     case DL_PQ_ENC_BYTE_STREAM_SPLIT: {
         int w = x->phys_width;
         if (w == 0 || x->leaf->physical == DL_PQ_INT96)
-            return ctx_fail(x, DL_ECORRUPT, "BYTE_STREAM_SPLIT for a %s column", dl_pq_type_name(x->leaf->physical));
+            return ctx_fail(x, DL_ECORRUPT, "BYTE_STREAM_SPLIT for a %s column",
+                            dl_pq_type_name(x->leaf->physical));
         if ((uint64_t)nn * (uint64_t)w > len)
-            return ctx_fail(x, DL_ECORRUPT, "BYTE_STREAM_SPLIT: %lld values need %lld bytes, page has %zu",
+            return ctx_fail(x, DL_ECORRUPT,
+                            "BYTE_STREAM_SPLIT: %lld values need %lld bytes, page has %zu",
                             (long long)nn, (long long)nn * w, len);
-        if (x->leaf->physical == DL_PQ_FIXED_LEN_BYTE_ARRAY || x->leaf->convert != DL_PQ_CONV_NONE) {
+        if (x->leaf->physical == DL_PQ_FIXED_LEN_BYTE_ARRAY ||
+            x->leaf->convert != DL_PQ_CONV_NONE) {
             /* decode into the dictionary-free scratch, then convert / view */
-            if (buf_size(&x->dba, (size_t)nn * (size_t)w) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+            if (buf_size(&x->dba, (size_t)nn * (size_t)w) != DL_OK)
+                return ctx_fail(x, DL_ENOMEM, "out of memory");
             rc = dl_bss_decode(src, len, w, nn, x->dba.data, x->err);
             if (rc != DL_OK) return ctx_wrap(x, rc);
             if (var)
-                for (int64_t i = 0; i < nn; i++) views[i] = (dl_bytes_view){x->dba.data + i * w, (uint32_t)w};
+                for (int64_t i = 0; i < nn; i++)
+                    views[i] = (dl_bytes_view){x->dba.data + i * w, (uint32_t)w};
             else
                 convert_fixed(x, x->dba.data, nn, dense);
             return DL_OK;
@@ -700,13 +750,17 @@ static int decode_values(chunk_ctx *x, int32_t enc, const uint8_t *src, size_t l
     }
     case DL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
         if (x->leaf->physical != DL_PQ_BYTE_ARRAY)
-            return ctx_fail(x, DL_ECORRUPT, "DELTA_LENGTH_BYTE_ARRAY for a %s column", dl_pq_type_name(x->leaf->physical));
+            return ctx_fail(x, DL_ECORRUPT, "DELTA_LENGTH_BYTE_ARRAY for a %s column",
+                            dl_pq_type_name(x->leaf->physical));
         return ctx_wrap(x, dl_dlba_decode(src, len, nn, views, &used, x->err));
     case DL_PQ_ENC_DELTA_BYTE_ARRAY:
-        if (!var) return ctx_fail(x, DL_ECORRUPT, "DELTA_BYTE_ARRAY for a %s column", dl_pq_type_name(x->leaf->physical));
+        if (!var)
+            return ctx_fail(x, DL_ECORRUPT, "DELTA_BYTE_ARRAY for a %s column",
+                            dl_pq_type_name(x->leaf->physical));
         return ctx_wrap(x, dl_dba_decode(src, len, nn, views, &x->dba, &used, x->err));
     default:
-        return ctx_fail(x, DL_EUNSUPPORTED, "value encoding %s (%d) is not supported", dl_pq_encoding_name(enc), enc);
+        return ctx_fail(x, DL_EUNSUPPORTED, "value encoding %s (%d) is not supported",
+                        dl_pq_encoding_name(enc), enc);
     }
 }
 
@@ -718,7 +772,8 @@ static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, cons
     bool has_nulls = nn < n;
     int64_t base = out->length;
     if (x->out_width) {
-        if (dl_column_reserve(out, n, 0, x->err) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+        if (dl_column_reserve(out, n, 0, x->err) != DL_OK)
+            return ctx_fail(x, DL_ENOMEM, "out of memory");
         uint8_t *dst = (uint8_t *)out->values + (size_t)base * x->out_width;
         if (!has_nulls) {
             if (!direct) memcpy(dst, x->dense.data, (size_t)n * x->out_width);
@@ -736,7 +791,8 @@ static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, cons
         const dl_bytes_view *v = (const dl_bytes_view *)(const void *)x->views.data;
         int64_t bytes = 0;
         for (int64_t i = 0; i < nn; i++) bytes += v[i].len;
-        if (dl_column_reserve(out, n, bytes, x->err) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+        if (dl_column_reserve(out, n, bytes, x->err) != DL_OK)
+            return ctx_fail(x, DL_ENOMEM, "out of memory");
         int64_t at = out->offsets[base], k = 0;
         for (int64_t i = 0; i < n; i++) {
             if (!has_nulls || dl_bitmap_get(bits, i)) {
@@ -764,23 +820,26 @@ static int append_rows(chunk_ctx *x, dl_column *out, int64_t n, int64_t nn, cons
 }
 
 /* Decodes definition levels (max level 1) of n values into x->bitmap. */
-static int decode_levels(chunk_ctx *x, const uint8_t *src, size_t len, int64_t n, int64_t *present) {
-    if (buf_size(&x->bitmap, (size_t)(n + 7) / 8 + 1) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+static int decode_levels(chunk_ctx *x, const uint8_t *src, size_t len, int64_t n,
+                         int64_t *present) {
+    if (buf_size(&x->bitmap, (size_t)(n + 7) / 8 + 1) != DL_OK)
+        return ctx_fail(x, DL_ENOMEM, "out of memory");
     dl_rle_decoder d;
     dl_rle_decoder_init(&d, src, len, 1);
     return ctx_wrap(x, dl_rle_decode_validity(&d, x->bitmap.data, 0, n, present, x->err));
 }
 
 /* Decodes one data page (v1 or v2) and appends its rows to out. */
-static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint8_t *body, size_t body_len,
-                            int64_t rows_left, dl_column *out) {
+static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint8_t *body,
+                            size_t body_len, int64_t rows_left, dl_column *out) {
     int rc;
     bool v2 = h->type == DL_PQ_PAGE_DATA_V2;
     int64_t n = v2 ? h->data_page_v2.num_values : h->data_page.num_values;
     int32_t enc = v2 ? h->data_page_v2.encoding : h->data_page.encoding;
     if (n < 0 || n > rows_left)
-        return ctx_fail(x, DL_ECORRUPT, "page has %lld values but only %lld rows remain in the chunk",
-                        (long long)n, (long long)rows_left);
+        return ctx_fail(x, DL_ECORRUPT,
+                        "page has %lld values but only %lld rows remain in the chunk", (long long)n,
+                        (long long)rows_left);
     /* cap the decompressed size by what n values can legitimately need */
     int64_t usize = h->uncompressed_page_size;
     int64_t cap = x->out_width ? 1024 + n * (x->phys_width + 8) : MAX_PAGE_BYTES;
@@ -795,7 +854,8 @@ static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint
         int64_t rl = h->data_page_v2.repetition_levels_byte_length;
         if (rl != 0) return ctx_fail(x, DL_ECORRUPT, "repetition levels in a flat column");
         if (dl < 0 || (size_t)dl > body_len || dl > usize)
-            return ctx_fail(x, DL_ECORRUPT, "definition levels length %lld exceeds the page", (long long)dl);
+            return ctx_fail(x, DL_ECORRUPT, "definition levels length %lld exceeds the page",
+                            (long long)dl);
         levels = body;
         levels_len = (size_t)dl;
         size_t vlen_u = (size_t)(usize - dl);
@@ -810,12 +870,15 @@ static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint
             values_len = vlen_u;
         } else {
             if (vsrc_len != vlen_u)
-                return ctx_fail(x, DL_ECORRUPT, "uncompressed v2 page: %zu value bytes, header says %zu", vsrc_len, vlen_u);
+                return ctx_fail(x, DL_ECORRUPT,
+                                "uncompressed v2 page: %zu value bytes, header says %zu", vsrc_len,
+                                vlen_u);
             values = vsrc;
             values_len = vsrc_len;
         }
     } else {
-        if (buf_size(&x->page, (size_t)usize) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+        if (buf_size(&x->page, (size_t)usize) != DL_OK)
+            return ctx_fail(x, DL_ENOMEM, "out of memory");
         rc = dl_decompress(x->codec, body, body_len, x->page.data, (size_t)usize, x->err);
         if (rc != DL_OK) return ctx_wrap(x, rc);
         values = x->page.data;
@@ -827,7 +890,9 @@ static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint
             if (values_len < 4) return ctx_fail(x, DL_ECORRUPT, "missing definition levels length");
             uint32_t ll = dl_load_u32le(values);
             if (ll > values_len - 4)
-                return ctx_fail(x, DL_ECORRUPT, "definition levels length %u exceeds the page (%zu)", ll, values_len - 4);
+                return ctx_fail(x, DL_ECORRUPT,
+                                "definition levels length %u exceeds the page (%zu)", ll,
+                                values_len - 4);
             levels = values + 4;
             levels_len = ll;
             values += 4 + ll;
@@ -839,12 +904,13 @@ static int decode_data_page(chunk_ctx *x, const dl_pq_page_header *h, const uint
         rc = decode_levels(x, levels, levels_len, n, &present);
         if (rc != DL_OK) return rc;
         if (v2 && h->data_page_v2.num_nulls != n - present)
-            return ctx_fail(x, DL_ECORRUPT, "page says %d nulls, levels say %lld", h->data_page_v2.num_nulls,
-                            (long long)(n - present));
+            return ctx_fail(x, DL_ECORRUPT, "page says %d nulls, levels say %lld",
+                            h->data_page_v2.num_nulls, (long long)(n - present));
     }
     uint8_t *direct = NULL;
     if (x->out_width && present == n && n > 0) {
-        if (dl_column_reserve(out, n, 0, x->err) != DL_OK) return ctx_fail(x, DL_ENOMEM, "out of memory");
+        if (dl_column_reserve(out, n, 0, x->err) != DL_OK)
+            return ctx_fail(x, DL_ENOMEM, "out of memory");
         direct = (uint8_t *)out->values + (size_t)out->length * x->out_width;
     }
     rc = decode_values(x, enc, values, values_len, present, direct);
@@ -857,12 +923,15 @@ static int chunk_range(chunk_ctx *x, int64_t *start, int64_t *end) {
     const dl_pq_column_meta *cm = &x->r->meta.row_groups[x->g].columns[x->c].meta;
     int64_t s = cm->data_page_offset;
     /* dictionary_page_offset 0 means absent (parquet-mr 1.8.1) */
-    if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 && cm->dictionary_page_offset < s)
+    if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 &&
+        cm->dictionary_page_offset < s)
         s = cm->dictionary_page_offset;
     int64_t e;
-    if (s < 4 || __builtin_add_overflow(s, cm->total_compressed_size, &e) || (uint64_t)e > x->r->footer_start) {
+    if (s < 4 || __builtin_add_overflow(s, cm->total_compressed_size, &e) ||
+        (uint64_t)e > x->r->footer_start) {
         x->page_offset = s;
-        return ctx_fail(x, DL_ECORRUPT, "column chunk [%lld, +%lld) lies outside the file's data (%zu bytes)",
+        return ctx_fail(x, DL_ECORRUPT,
+                        "column chunk [%lld, +%lld) lies outside the file's data (%zu bytes)",
                         (long long)s, (long long)cm->total_compressed_size, x->r->footer_start);
     }
     *start = s;
@@ -871,16 +940,19 @@ static int chunk_range(chunk_ctx *x, int64_t *start, int64_t *end) {
 }
 
 /* Reads the page header at *pos (within [pos, end)), sets body range. */
-static int next_page(chunk_ctx *x, int64_t *pos, int64_t end, dl_pq_page_header *h, const uint8_t **body,
-                     size_t *body_len) {
+static int next_page(chunk_ctx *x, int64_t *pos, int64_t end, dl_pq_page_header *h,
+                     const uint8_t **body, size_t *body_len) {
     x->page_offset = *pos;
     size_t hlen = 0;
     int rc = dl_pq_decode_page_header(x->r->data + *pos, (size_t)(end - *pos), h, &hlen, x->err);
     if (rc != DL_OK) return ctx_wrap(x, rc);
-    if (h->compressed_page_size < 0 || (int64_t)h->compressed_page_size > end - *pos - (int64_t)hlen)
-        return ctx_fail(x, DL_ECORRUPT, "compressed page size %d exceeds the column chunk (%lld bytes left)",
+    if (h->compressed_page_size < 0 ||
+        (int64_t)h->compressed_page_size > end - *pos - (int64_t)hlen)
+        return ctx_fail(x, DL_ECORRUPT,
+                        "compressed page size %d exceeds the column chunk (%lld bytes left)",
                         h->compressed_page_size, (long long)(end - *pos - (int64_t)hlen));
-    if (h->uncompressed_page_size < 0) return ctx_fail(x, DL_ECORRUPT, "negative uncompressed page size");
+    if (h->uncompressed_page_size < 0)
+        return ctx_fail(x, DL_ECORRUPT, "negative uncompressed page size");
     *body = x->r->data + *pos + hlen;
     *body_len = (size_t)h->compressed_page_size;
     *pos += (int64_t)hlen + h->compressed_page_size;
@@ -898,19 +970,31 @@ static int ctx_init(chunk_ctx *x, const dl_parquet_reader *r, int g, int c, dl_e
     x->codec = r->meta.row_groups[g].columns[c].meta.codec;
     x->out_width = dl_type_width(x->field->type);
     switch (x->leaf->physical) {
-    case DL_PQ_BOOLEAN: x->phys_width = 1; break;
+    case DL_PQ_BOOLEAN:
+        x->phys_width = 1;
+        break;
     case DL_PQ_INT32:
-    case DL_PQ_FLOAT: x->phys_width = 4; break;
+    case DL_PQ_FLOAT:
+        x->phys_width = 4;
+        break;
     case DL_PQ_INT64:
-    case DL_PQ_DOUBLE: x->phys_width = 8; break;
-    case DL_PQ_INT96: x->phys_width = 12; break;
-    case DL_PQ_FIXED_LEN_BYTE_ARRAY: x->phys_width = x->leaf->type_length; break;
-    default: x->phys_width = 0;
+    case DL_PQ_DOUBLE:
+        x->phys_width = 8;
+        break;
+    case DL_PQ_INT96:
+        x->phys_width = 12;
+        break;
+    case DL_PQ_FIXED_LEN_BYTE_ARRAY:
+        x->phys_width = x->leaf->type_length;
+        break;
+    default:
+        x->phys_width = 0;
     }
     if (x->codec != DL_CODEC_NONE && x->codec != DL_CODEC_SNAPPY && x->codec != DL_CODEC_GZIP &&
         x->codec != DL_CODEC_ZSTD && x->codec != DL_CODEC_LZ4_RAW)
-        return dl_error_set(err, DL_EUNSUPPORTED, "%s: row group %d, column %s: compression %s is not supported",
-                            r->name, g, x->field->name, dl_codec_name_any(x->codec));
+        return dl_error_set(err, DL_EUNSUPPORTED,
+                            "%s: row group %d, column %s: compression %s is not supported", r->name,
+                            g, x->field->name, dl_codec_name_any(x->codec));
     return DL_OK;
 }
 
@@ -921,7 +1005,8 @@ static bool out_matches(const dl_parquet_reader *r, int c, const dl_column *out)
 /* Reads every page of the chunk whose row range may overlap [row_begin,
 ** row_end) (all pages when no offset index), appending their rows to out;
 ** *first_row receives the chunk row of out's first appended row. */
-static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_column *out, int64_t *first_row) {
+static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_column *out,
+                      int64_t *first_row) {
     int rc = DL_OK;
     const dl_parquet_reader *r = x->r;
     const dl_pq_column_chunk *cc = &r->meta.row_groups[x->g].columns[x->c];
@@ -932,22 +1017,25 @@ static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_colum
     *first_row = 0;
     DL_TRY(chunk_range(x, &start, &end));
     if (cc->meta.num_values != rg_rows)
-        DL_FAIL(x->err, DL_ECORRUPT, "%s: row group %d, column %s: %lld values for %lld rows", r->name, x->g,
-                x->field->name, (long long)cc->meta.num_values, (long long)rg_rows);
+        DL_FAIL(x->err, DL_ECORRUPT, "%s: row group %d, column %s: %lld values for %lld rows",
+                r->name, x->g, x->field->name, (long long)cc->meta.num_values, (long long)rg_rows);
 
     /* page skipping through the offset index */
     dl_pq_offset_index oi = {0};
-    bool use_index = (row_begin > 0 || row_end < rg_rows) && cc->has_offset_index &&
-                     index_range(r, cc->offset_index_offset, cc->offset_index_length, "offset index", NULL) == DL_OK &&
-                     dl_pq_decode_offset_index(r->data + cc->offset_index_offset, (size_t)cc->offset_index_length,
-                                               &a, &oi, NULL) == DL_OK &&
-                     oi.num_pages > 0;
+    bool use_index =
+        (row_begin > 0 || row_end < rg_rows) && cc->has_offset_index &&
+        index_range(r, cc->offset_index_offset, cc->offset_index_length, "offset index", NULL) ==
+            DL_OK &&
+        dl_pq_decode_offset_index(r->data + cc->offset_index_offset,
+                                  (size_t)cc->offset_index_length, &a, &oi, NULL) == DL_OK &&
+        oi.num_pages > 0;
     if (use_index) {
         for (int p = 0; p < oi.num_pages && use_index; p++) {
             const dl_pq_page_location *pl = &oi.pages[p];
             int64_t next = p + 1 < oi.num_pages ? oi.pages[p + 1].first_row_index : rg_rows;
-            if (pl->offset < start || pl->compressed_page_size <= 0 || pl->offset + pl->compressed_page_size > end ||
-                pl->first_row_index < 0 || next < pl->first_row_index || next > rg_rows ||
+            if (pl->offset < start || pl->compressed_page_size <= 0 ||
+                pl->offset + pl->compressed_page_size > end || pl->first_row_index < 0 ||
+                next < pl->first_row_index || next > rg_rows ||
                 (p == 0 && pl->first_row_index != 0))
                 use_index = false; /* inconsistent index: fall back to a full scan */
         }
@@ -960,11 +1048,13 @@ static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_colum
         int64_t pos = start;
         if (pos < oi.pages[0].offset) {
             DL_TRY(next_page(x, &pos, oi.pages[0].offset, &h, &body, &body_len));
-            if (h.type != DL_PQ_PAGE_DICTIONARY) DL_TRY(ctx_fail(x, DL_ECORRUPT, "expected a dictionary page"));
+            if (h.type != DL_PQ_PAGE_DICTIONARY)
+                DL_TRY(ctx_fail(x, DL_ECORRUPT, "expected a dictionary page"));
             if (buf_size(&x->page, (size_t)h.uncompressed_page_size) != DL_OK ||
                 h.uncompressed_page_size > MAX_PAGE_BYTES)
                 DL_TRY(ctx_fail(x, DL_ECORRUPT, "dictionary page too large"));
-            DL_TRY(ctx_wrap(x, dl_decompress(x->codec, body, body_len, x->page.data, (size_t)h.uncompressed_page_size, x->err)));
+            DL_TRY(ctx_wrap(x, dl_decompress(x->codec, body, body_len, x->page.data,
+                                             (size_t)h.uncompressed_page_size, x->err)));
             DL_TRY(load_dictionary(x, &h, x->page.data, (size_t)h.uncompressed_page_size));
         }
         bool first = true;
@@ -988,29 +1078,35 @@ static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_colum
     int64_t pos = start, rows = 0;
     while (rows < rg_rows) {
         if (pos >= end)
-            DL_TRY(ctx_fail(x, DL_ECORRUPT, "column chunk ends after %lld of %lld rows", (long long)rows,
-                            (long long)rg_rows));
+            DL_TRY(ctx_fail(x, DL_ECORRUPT, "column chunk ends after %lld of %lld rows",
+                            (long long)rows, (long long)rg_rows));
         DL_TRY(next_page(x, &pos, end, &h, &body, &body_len));
         switch (h.type) {
         case DL_PQ_PAGE_DICTIONARY: {
             int64_t us = h.uncompressed_page_size;
-            if (us > MAX_PAGE_BYTES || us < 0) DL_TRY(ctx_fail(x, DL_ECORRUPT, "dictionary page too large"));
-            if (!h.has_dictionary_page) DL_TRY(ctx_fail(x, DL_ECORRUPT, "dictionary page without its header"));
-            if (buf_size(&x->page, (size_t)us) != DL_OK) DL_TRY(ctx_fail(x, DL_ENOMEM, "out of memory"));
-            DL_TRY(ctx_wrap(x, dl_decompress(x->codec, body, body_len, x->page.data, (size_t)us, x->err)));
+            if (us > MAX_PAGE_BYTES || us < 0)
+                DL_TRY(ctx_fail(x, DL_ECORRUPT, "dictionary page too large"));
+            if (!h.has_dictionary_page)
+                DL_TRY(ctx_fail(x, DL_ECORRUPT, "dictionary page without its header"));
+            if (buf_size(&x->page, (size_t)us) != DL_OK)
+                DL_TRY(ctx_fail(x, DL_ENOMEM, "out of memory"));
+            DL_TRY(ctx_wrap(
+                x, dl_decompress(x->codec, body, body_len, x->page.data, (size_t)us, x->err)));
             DL_TRY(load_dictionary(x, &h, x->page.data, (size_t)us));
             break;
         }
         case DL_PQ_PAGE_DATA:
         case DL_PQ_PAGE_DATA_V2: {
-            if ((h.type == DL_PQ_PAGE_DATA && !h.has_data_page) || (h.type == DL_PQ_PAGE_DATA_V2 && !h.has_data_page_v2))
+            if ((h.type == DL_PQ_PAGE_DATA && !h.has_data_page) ||
+                (h.type == DL_PQ_PAGE_DATA_V2 && !h.has_data_page_v2))
                 DL_TRY(ctx_fail(x, DL_ECORRUPT, "data page without its header"));
             int64_t before = out->length;
             DL_TRY(decode_data_page(x, &h, body, body_len, rg_rows - rows, out));
             rows += out->length - before;
             break;
         }
-        default: break; /* index pages and unknown page types are skipped */
+        default:
+            break; /* index pages and unknown page types are skipped */
         }
     }
 cleanup:
@@ -1018,13 +1114,14 @@ cleanup:
     return rc;
 }
 
-int dl_parquet_read_column_range(const dl_parquet_reader *r, int g, int c, int64_t row_begin, int64_t row_end,
-                                 dl_column *out, dl_error *err) {
+int dl_parquet_read_column_range(const dl_parquet_reader *r, int g, int c, int64_t row_begin,
+                                 int64_t row_end, dl_column *out, dl_error *err) {
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
     if (!out_matches(r, c, out))
-        return dl_error_set(err, DL_EINVAL, "%s: column %s is %s but the output vector is %s", r->name,
-                            r->schema.fields[c].name, dl_type_name(r->schema.fields[c].type), dl_type_name(out->type));
+        return dl_error_set(err, DL_EINVAL, "%s: column %s is %s but the output vector is %s",
+                            r->name, r->schema.fields[c].name,
+                            dl_type_name(r->schema.fields[c].type), dl_type_name(out->type));
     int64_t rg_rows = r->meta.row_groups[g].num_rows;
     if (row_begin < 0) row_begin = 0;
     if (row_end > rg_rows) row_end = rg_rows;
@@ -1054,7 +1151,8 @@ int dl_parquet_read_column_range(const dl_parquet_reader *r, int g, int c, int64
     return rc;
 }
 
-int dl_parquet_read_column(const dl_parquet_reader *r, int g, int c, dl_column *out, dl_error *err) {
+int dl_parquet_read_column(const dl_parquet_reader *r, int g, int c, dl_column *out,
+                           dl_error *err) {
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
     return dl_parquet_read_column_range(r, g, c, 0, r->meta.row_groups[g].num_rows, out, err);
@@ -1094,8 +1192,8 @@ static void *read_worker(void *arg) {
     }
 }
 
-int dl_parquet_read_table(const dl_parquet_reader *r, const int *columns, int num_columns, dl_table *out,
-                          dl_error *err) {
+int dl_parquet_read_table(const dl_parquet_reader *r, const int *columns, int num_columns,
+                          dl_table *out, dl_error *err) {
     int rc = DL_OK;
     int *cols = NULL;
     dl_schema sel;

@@ -22,12 +22,24 @@ int dl_pq_element_from_field(const dl_field *field, dl_pq_schema_element *out, d
     out->repetition = field->nullable ? DL_PQ_OPTIONAL : DL_PQ_REQUIRED;
     out->has_type = true;
     switch (field->type) {
-    case DL_TYPE_BOOL: out->type = DL_PQ_BOOLEAN; break;
-    case DL_TYPE_INT32: out->type = DL_PQ_INT32; break;
-    case DL_TYPE_INT64: out->type = DL_PQ_INT64; break;
-    case DL_TYPE_FLOAT: out->type = DL_PQ_FLOAT; break;
-    case DL_TYPE_DOUBLE: out->type = DL_PQ_DOUBLE; break;
-    case DL_TYPE_BINARY: out->type = DL_PQ_BYTE_ARRAY; break;
+    case DL_TYPE_BOOL:
+        out->type = DL_PQ_BOOLEAN;
+        break;
+    case DL_TYPE_INT32:
+        out->type = DL_PQ_INT32;
+        break;
+    case DL_TYPE_INT64:
+        out->type = DL_PQ_INT64;
+        break;
+    case DL_TYPE_FLOAT:
+        out->type = DL_PQ_FLOAT;
+        break;
+    case DL_TYPE_DOUBLE:
+        out->type = DL_PQ_DOUBLE;
+        break;
+    case DL_TYPE_BINARY:
+        out->type = DL_PQ_BYTE_ARRAY;
+        break;
     case DL_TYPE_STRING:
         out->type = DL_PQ_BYTE_ARRAY;
         out->logical.kind = DL_PQ_LT_STRING;
@@ -53,7 +65,8 @@ int dl_pq_element_from_field(const dl_field *field, dl_pq_schema_element *out, d
                 field->unit == DL_UNIT_MS ? DL_PQ_CT_TIMESTAMP_MILLIS : DL_PQ_CT_TIMESTAMP_MICROS;
         }
         break;
-    default: return dl_error_set(err, DL_EINVAL, "column %s: unknown type", field->name);
+    default:
+        return dl_error_set(err, DL_EINVAL, "column %s: unknown type", field->name);
     }
     return DL_OK;
 }
@@ -66,14 +79,30 @@ static void describe_logical(const dl_pq_schema_element *el, char *buf, size_t s
     const dl_pq_logical_type *lt = &el->logical;
     buf[0] = 0;
     switch (lt->kind) {
-    case DL_PQ_LT_STRING: snprintf(buf, size, "STRING"); return;
-    case DL_PQ_LT_ENUM: snprintf(buf, size, "ENUM"); return;
-    case DL_PQ_LT_JSON: snprintf(buf, size, "JSON"); return;
-    case DL_PQ_LT_BSON: snprintf(buf, size, "BSON"); return;
-    case DL_PQ_LT_UUID: snprintf(buf, size, "UUID"); return;
-    case DL_PQ_LT_FLOAT16: snprintf(buf, size, "FLOAT16"); return;
-    case DL_PQ_LT_DATE: snprintf(buf, size, "DATE"); return;
-    case DL_PQ_LT_DECIMAL: snprintf(buf, size, "DECIMAL(%d,%d)", lt->precision, lt->scale); return;
+    case DL_PQ_LT_STRING:
+        snprintf(buf, size, "STRING");
+        return;
+    case DL_PQ_LT_ENUM:
+        snprintf(buf, size, "ENUM");
+        return;
+    case DL_PQ_LT_JSON:
+        snprintf(buf, size, "JSON");
+        return;
+    case DL_PQ_LT_BSON:
+        snprintf(buf, size, "BSON");
+        return;
+    case DL_PQ_LT_UUID:
+        snprintf(buf, size, "UUID");
+        return;
+    case DL_PQ_LT_FLOAT16:
+        snprintf(buf, size, "FLOAT16");
+        return;
+    case DL_PQ_LT_DATE:
+        snprintf(buf, size, "DATE");
+        return;
+    case DL_PQ_LT_DECIMAL:
+        snprintf(buf, size, "DECIMAL(%d,%d)", lt->precision, lt->scale);
+        return;
     case DL_PQ_LT_TIME:
         snprintf(buf, size, "TIME(%s,%s)", unit_desc(lt->unit), lt->utc ? "UTC" : "local");
         return;
@@ -83,14 +112,34 @@ static void describe_logical(const dl_pq_schema_element *el, char *buf, size_t s
     case DL_PQ_LT_INTEGER:
         snprintf(buf, size, "INTEGER(%d,%s)", lt->bit_width, lt->is_signed ? "signed" : "unsigned");
         return;
-    default: break;
+    default:
+        break;
     }
     if (!el->has_converted_type) return;
-    static const char *const ct_names[] = {
-        "UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE", "TIME_MILLIS",
-        "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS", "UINT_8", "UINT_16", "UINT_32",
-        "UINT_64", "INT_8", "INT_16", "INT_32", "INT_64", "JSON", "BSON", "INTERVAL"};
-    if (el->converted_type >= 0 && el->converted_type < (int32_t)(sizeof ct_names / sizeof *ct_names))
+    static const char *const ct_names[] = {"UTF8",
+                                           "MAP",
+                                           "MAP_KEY_VALUE",
+                                           "LIST",
+                                           "ENUM",
+                                           "DECIMAL",
+                                           "DATE",
+                                           "TIME_MILLIS",
+                                           "TIME_MICROS",
+                                           "TIMESTAMP_MILLIS",
+                                           "TIMESTAMP_MICROS",
+                                           "UINT_8",
+                                           "UINT_16",
+                                           "UINT_32",
+                                           "UINT_64",
+                                           "INT_8",
+                                           "INT_16",
+                                           "INT_32",
+                                           "INT_64",
+                                           "JSON",
+                                           "BSON",
+                                           "INTERVAL"};
+    if (el->converted_type >= 0 &&
+        el->converted_type < (int32_t)(sizeof ct_names / sizeof *ct_names))
         snprintf(buf, size, "%s", ct_names[el->converted_type]);
 }
 
@@ -100,10 +149,14 @@ static int effective_kind(const dl_pq_schema_element *el, dl_pq_logical_type *lt
     if (lt->kind != DL_PQ_LT_NONE) return lt->kind;
     if (!el->has_converted_type) return DL_PQ_LT_NONE;
     switch (el->converted_type) {
-    case DL_PQ_CT_UTF8: return lt->kind = DL_PQ_LT_STRING;
-    case DL_PQ_CT_ENUM: return lt->kind = DL_PQ_LT_ENUM;
-    case DL_PQ_CT_JSON: return lt->kind = DL_PQ_LT_JSON;
-    case DL_PQ_CT_DATE: return lt->kind = DL_PQ_LT_DATE;
+    case DL_PQ_CT_UTF8:
+        return lt->kind = DL_PQ_LT_STRING;
+    case DL_PQ_CT_ENUM:
+        return lt->kind = DL_PQ_LT_ENUM;
+    case DL_PQ_CT_JSON:
+        return lt->kind = DL_PQ_LT_JSON;
+    case DL_PQ_CT_DATE:
+        return lt->kind = DL_PQ_LT_DATE;
     case DL_PQ_CT_DECIMAL:
         lt->scale = el->has_scale ? el->scale : 0;
         lt->precision = el->has_precision ? el->precision : 0;
@@ -111,11 +164,13 @@ static int effective_kind(const dl_pq_schema_element *el, dl_pq_logical_type *lt
     case DL_PQ_CT_TIMESTAMP_MILLIS:
     case DL_PQ_CT_TIMESTAMP_MICROS:
         lt->utc = true;
-        lt->unit = el->converted_type == DL_PQ_CT_TIMESTAMP_MILLIS ? DL_PQ_UNIT_MILLIS : DL_PQ_UNIT_MICROS;
+        lt->unit =
+            el->converted_type == DL_PQ_CT_TIMESTAMP_MILLIS ? DL_PQ_UNIT_MILLIS : DL_PQ_UNIT_MICROS;
         return lt->kind = DL_PQ_LT_TIMESTAMP;
     case DL_PQ_CT_TIME_MILLIS:
     case DL_PQ_CT_TIME_MICROS:
-        lt->unit = el->converted_type == DL_PQ_CT_TIME_MILLIS ? DL_PQ_UNIT_MILLIS : DL_PQ_UNIT_MICROS;
+        lt->unit =
+            el->converted_type == DL_PQ_CT_TIME_MILLIS ? DL_PQ_UNIT_MILLIS : DL_PQ_UNIT_MICROS;
         return lt->kind = DL_PQ_LT_TIME;
     case DL_PQ_CT_UINT_8:
     case DL_PQ_CT_UINT_16:
@@ -131,7 +186,8 @@ static int effective_kind(const dl_pq_schema_element *el, dl_pq_logical_type *lt
         lt->is_signed = true;
         lt->bit_width = 8 << (el->converted_type - DL_PQ_CT_INT_8);
         return lt->kind = DL_PQ_LT_INTEGER;
-    default: return DL_PQ_LT_NONE;
+    default:
+        return DL_PQ_LT_NONE;
     }
 }
 
@@ -158,7 +214,9 @@ int dl_pq_field_from_element(const dl_pq_schema_element *el, dl_field *field, dl
         field->decimal_precision = lt.precision;
     }
     switch (el->type) {
-    case DL_PQ_BOOLEAN: field->type = DL_TYPE_BOOL; break;
+    case DL_PQ_BOOLEAN:
+        field->type = DL_TYPE_BOOL;
+        break;
     case DL_PQ_INT32:
         field->type = kind == DL_PQ_LT_DATE ? DL_TYPE_DATE : DL_TYPE_INT32;
         if (kind == DL_PQ_LT_INTEGER && !lt.is_signed && lt.bit_width == 32) {
@@ -182,8 +240,12 @@ int dl_pq_field_from_element(const dl_pq_schema_element *el, dl_field *field, dl
         field->utc = true;
         leaf->convert = DL_PQ_CONV_INT96_NS;
         break;
-    case DL_PQ_FLOAT: field->type = DL_TYPE_FLOAT; break;
-    case DL_PQ_DOUBLE: field->type = DL_TYPE_DOUBLE; break;
+    case DL_PQ_FLOAT:
+        field->type = DL_TYPE_FLOAT;
+        break;
+    case DL_PQ_DOUBLE:
+        field->type = DL_TYPE_DOUBLE;
+        break;
     case DL_PQ_BYTE_ARRAY:
         field->type = (kind == DL_PQ_LT_STRING || kind == DL_PQ_LT_ENUM || kind == DL_PQ_LT_JSON)
                           ? DL_TYPE_STRING

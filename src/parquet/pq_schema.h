@@ -14,17 +14,17 @@ int dl_pq_element_from_field(const dl_field *field, dl_pq_schema_element *out, d
 
 /* How a leaf is decoded: its physical type and the conversion to apply. */
 typedef enum dl_pq_convert {
-    DL_PQ_CONV_NONE = 0,     /* physical value stored as is */
-    DL_PQ_CONV_INT96_NS,     /* INT96 (Impala) -> int64 ns */
-    DL_PQ_CONV_U32_TO_I64,   /* UINT_32 -> int64 */
-    DL_PQ_CONV_FLBA_BINARY,  /* FIXED_LEN_BYTE_ARRAY -> binary */
+    DL_PQ_CONV_NONE = 0,    /* physical value stored as is */
+    DL_PQ_CONV_INT96_NS,    /* INT96 (Impala) -> int64 ns */
+    DL_PQ_CONV_U32_TO_I64,  /* UINT_32 -> int64 */
+    DL_PQ_CONV_FLBA_BINARY, /* FIXED_LEN_BYTE_ARRAY -> binary */
 } dl_pq_convert;
 
 typedef struct dl_pq_leaf {
-    int schema_index;  /* index into file_meta.schema */
-    int32_t physical;  /* DL_PQ_* physical type */
+    int schema_index; /* index into file_meta.schema */
+    int32_t physical; /* DL_PQ_* physical type */
     int32_t type_length;
-    int max_def;       /* 0 required, 1 optional */
+    int max_def; /* 0 required, 1 optional */
     dl_pq_convert convert;
     char logical_desc[64]; /* "TIMESTAMP(MICROS,UTC)", "STRING", "" */
 } dl_pq_leaf;

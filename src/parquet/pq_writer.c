@@ -28,8 +28,8 @@
 #include "util/dl_codec.h"
 #include "util/dl_internal.h"
 
-#define DL_CREATED_BY "dl-datalake version " DL_VERSION_STRING " (build c11)"
-#define STAT_MAX_BYTES 64 /* string statistics are truncated beyond this */
+#define DL_CREATED_BY     "dl-datalake version " DL_VERSION_STRING " (build c11)"
+#define STAT_MAX_BYTES    64 /* string statistics are truncated beyond this */
 #define WRITE_FLUSH_BYTES (8u << 20)
 
 void dl_write_options_default(dl_write_options *o) {
@@ -54,7 +54,7 @@ void dl_write_options_default(dl_write_options *o) {
 /* ------------------------------------------------------------------ */
 
 typedef struct stat_acc {
-    bool has;          /* at least one non-null, non-NaN value seen */
+    bool has; /* at least one non-null, non-NaN value seen */
     int64_t imin, imax;
     double fmin, fmax;
     const uint8_t *smin, *smax;
@@ -144,10 +144,15 @@ static void stat_compute(const dl_column *col, int64_t from, int64_t n, stat_acc
         default: {
             int64_t v;
             switch (col->type) {
-            case DL_TYPE_BOOL: v = ((const uint8_t *)col->values)[i]; break;
+            case DL_TYPE_BOOL:
+                v = ((const uint8_t *)col->values)[i];
+                break;
             case DL_TYPE_INT32:
-            case DL_TYPE_DATE: v = ((const int32_t *)col->values)[i]; break;
-            default: v = ((const int64_t *)col->values)[i];
+            case DL_TYPE_DATE:
+                v = ((const int32_t *)col->values)[i];
+                break;
+            default:
+                v = ((const int64_t *)col->values)[i];
             }
             if (!acc->has) {
                 acc->imin = acc->imax = v;
@@ -239,10 +244,10 @@ static int64_t stat_store(const stat_acc *acc, dl_type type, bool is_max, dl_buf
 /* ------------------------------------------------------------------ */
 
 typedef struct dict_build {
-    int64_t num_values;   /* distinct values */
-    uint32_t *indices;    /* one per non-null row of the chunk */
-    int64_t *first_row;   /* row (absolute) of each distinct value's first occurrence */
-    int64_t plain_bytes;  /* size of the dictionary page, PLAIN encoded */
+    int64_t num_values;  /* distinct values */
+    uint32_t *indices;   /* one per non-null row of the chunk */
+    int64_t *first_row;  /* row (absolute) of each distinct value's first occurrence */
+    int64_t plain_bytes; /* size of the dictionary page, PLAIN encoded */
 } dict_build;
 
 static uint64_t hash64(uint64_t x) {
@@ -268,16 +273,21 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n) {
 
 static uint64_t fixed_bits(const dl_column *col, int64_t i) {
     switch (dl_type_width(col->type)) {
-    case 1: return ((const uint8_t *)col->values)[i];
-    case 4: return ((const uint32_t *)col->values)[i];
-    default: return ((const uint64_t *)col->values)[i];
+    case 1:
+        return ((const uint8_t *)col->values)[i];
+    case 4:
+        return ((const uint32_t *)col->values)[i];
+    default:
+        return ((const uint64_t *)col->values)[i];
     }
 }
 
 static bool row_equal(const dl_column *col, int64_t a, int64_t b) {
     if (col->type == DL_TYPE_STRING || col->type == DL_TYPE_BINARY) {
-        int64_t la = col->offsets[a + 1] - col->offsets[a], lb = col->offsets[b + 1] - col->offsets[b];
-        return la == lb && memcmp(col->data + col->offsets[a], col->data + col->offsets[b], (size_t)la) == 0;
+        int64_t la = col->offsets[a + 1] - col->offsets[a],
+                lb = col->offsets[b + 1] - col->offsets[b];
+        return la == lb &&
+               memcmp(col->data + col->offsets[a], col->data + col->offsets[b], (size_t)la) == 0;
     }
     return fixed_bits(col, a) == fixed_bits(col, b);
 }
@@ -391,7 +401,9 @@ typedef struct chunk_job {
     dl_error err;
 } chunk_job;
 
-static bool is_var(dl_type t) { return t == DL_TYPE_STRING || t == DL_TYPE_BINARY; }
+static bool is_var(dl_type t) {
+    return t == DL_TYPE_STRING || t == DL_TYPE_BINARY;
+}
 
 /* Appends PLAIN encoding of the listed rows (non-null only). */
 static int plain_encode_rows(const dl_column *col, int64_t from, int64_t n, dl_buf *out) {
@@ -460,7 +472,8 @@ static bool is_sorted_i64(const dl_column *col, int64_t from, int64_t n) {
     return true;
 }
 
-static int gather_i64(const dl_column *col, int64_t from, int64_t n, dl_buf *tmp, const int64_t **out) {
+static int gather_i64(const dl_column *col, int64_t from, int64_t n, dl_buf *tmp,
+                      const int64_t **out) {
     if (!col->validity) {
         *out = (const int64_t *)col->values + from;
         return DL_OK;
@@ -486,14 +499,17 @@ static int emit_page(chunk_job *job, int32_t page_type, const dl_buf *levels, co
     if (v2) {
         /* levels stay uncompressed, values are compressed on their own */
         size_t levels_len = levels ? levels->len : 0;
-        if (levels_len) DL_TRY(dl_buf_append(body, levels->data, levels_len) == DL_OK ? DL_OK : DL_ENOMEM);
-        DL_TRY(dl_compress(o->codec, o->compression_level, values->data, values->len, body, &job->err));
+        if (levels_len)
+            DL_TRY(dl_buf_append(body, levels->data, levels_len) == DL_OK ? DL_OK : DL_ENOMEM);
+        DL_TRY(dl_compress(o->codec, o->compression_level, values->data, values->len, body,
+                           &job->err));
         uncompressed = levels_len + values->len;
     } else {
         const dl_buf *src = values;
         if (levels && levels->len) { /* v1: [u32 length][levels][values], compressed together */
             dl_buf_reset(scratch);
-            DL_TRY(dl_buf_append_u32le(scratch, (uint32_t)levels->len) == DL_OK ? DL_OK : DL_ENOMEM);
+            DL_TRY(dl_buf_append_u32le(scratch, (uint32_t)levels->len) == DL_OK ? DL_OK
+                                                                                : DL_ENOMEM);
             DL_TRY(dl_buf_append(scratch, levels->data, levels->len) == DL_OK ? DL_OK : DL_ENOMEM);
             DL_TRY(dl_buf_append(scratch, values->data, values->len) == DL_OK ? DL_OK : DL_ENOMEM);
             src = scratch;
@@ -532,7 +548,8 @@ static int emit_page(chunk_job *job, int32_t page_type, const dl_buf *levels, co
     job->uncompressed_total += (int64_t)(header_len + uncompressed);
     if (page_type == DL_PQ_PAGE_DICTIONARY) job->dict_page_size = (int64_t)(job->bytes.len - start);
 cleanup:
-    if (rc == DL_ENOMEM && !job->err.message[0]) dl_error_set(&job->err, DL_ENOMEM, "out of memory");
+    if (rc == DL_ENOMEM && !job->err.message[0])
+        dl_error_set(&job->err, DL_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -557,7 +574,10 @@ static void encode_chunk(chunk_job *job) {
     job->physical = el.type;
 
     /* one allocation for the chunk in the common case */
-    if (dl_buf_reserve(&job->bytes, (size_t)(n * (int64_t)(dl_type_width(col->type) ? dl_type_width(col->type) : 8)) / 2 + 4096) != DL_OK)
+    if (dl_buf_reserve(
+            &job->bytes,
+            (size_t)(n * (int64_t)(dl_type_width(col->type) ? dl_type_width(col->type) : 8)) / 2 +
+                4096) != DL_OK)
         DL_FAIL(&job->err, DL_ENOMEM, "out of memory");
     int64_t nulls = 0;
     if (col->validity && col->null_count > 0)
@@ -586,8 +606,9 @@ static void encode_chunk(chunk_job *job) {
     }
 
     /* rows per page: page_rows, and about page_bytes of PLAIN values */
-    int64_t row_bytes = is_var(col->type) ? 4 + (n ? (col->offsets[from + n] - col->offsets[from]) / n : 0)
-                                          : (int64_t)dl_type_width(col->type);
+    int64_t row_bytes = is_var(col->type)
+                            ? 4 + (n ? (col->offsets[from + n] - col->offsets[from]) / n : 0)
+                            : (int64_t)dl_type_width(col->type);
     if (row_bytes < 1) row_bytes = 1;
     int64_t per_page = o->page_bytes / row_bytes;
     if (per_page > o->page_rows) per_page = o->page_rows;
@@ -629,7 +650,8 @@ static void encode_chunk(chunk_job *job) {
             DL_TRY(dl_dbp_encode_i64(v, page_nonnull, &values));
             break;
         }
-        default: DL_TRY(plain_encode_rows(col, row0, pn, &values));
+        default:
+            DL_TRY(plain_encode_rows(col, row0, pn, &values));
         }
         DL_TRY(emit_page(job, page_type, job->field->nullable ? &levels : NULL, &values, pn,
                          pi->stats.nulls, pn, job->value_encoding, &scratch, &body));
@@ -672,14 +694,14 @@ struct dl_parquet_writer {
     char *path;
     dl_schema schema;
     dl_write_options opts;
-    dl_buf out;     /* pending output bytes */
-    int64_t pos;    /* file position of out.data[0] + out.len == next byte */
+    dl_buf out;       /* pending output bytes */
+    int64_t pos;      /* file position of out.data[0] + out.len == next byte */
     dl_table pending; /* rows waiting for a full row group */
     rg_record *rgs;
     int num_rgs, cap_rgs;
     dl_pq_kv *kv;
     int num_kv;
-    dl_arena arena;  /* page-index arrays, kv strings, stat bytes */
+    dl_arena arena; /* page-index arrays, kv strings, stat bytes */
     bool failed;
 };
 
@@ -741,13 +763,15 @@ int dl_parquet_writer_open(const char *path, const dl_schema *schema, const dl_w
     if (o->data_page_version != 2) o->data_page_version = 1;
     if (o->threads <= 0) o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (o->threads <= 0) o->threads = 1;
-    if (schema->num_fields == 0) DL_FAIL(err, DL_EINVAL, "%s: a Parquet file needs at least one column", path);
+    if (schema->num_fields == 0)
+        DL_FAIL(err, DL_EINVAL, "%s: a Parquet file needs at least one column", path);
     for (int i = 0; i < schema->num_fields; i++) {
         dl_pq_schema_element el;
         DL_TRY(dl_pq_element_from_field(&schema->fields[i], &el, err));
         for (int j = 0; j < i; j++)
             if (strcmp(schema->fields[i].name, schema->fields[j].name) == 0)
-                DL_FAIL(err, DL_EINVAL, "%s: duplicate column name %s", path, schema->fields[i].name);
+                DL_FAIL(err, DL_EINVAL, "%s: duplicate column name %s", path,
+                        schema->fields[i].name);
     }
     if (!(w->path = strdup(path))) DL_FAIL(err, DL_ENOMEM, "out of memory");
     DL_TRY(dl_schema_copy(&w->schema, schema, err));
@@ -762,7 +786,8 @@ cleanup:
     return rc;
 }
 
-int dl_parquet_writer_set_kv(dl_parquet_writer *w, const char *key, const char *value, dl_error *err) {
+int dl_parquet_writer_set_kv(dl_parquet_writer *w, const char *key, const char *value,
+                             dl_error *err) {
     dl_pq_kv *kv = realloc(w->kv, sizeof(dl_pq_kv) * (size_t)(w->num_kv + 1));
     if (!kv) return dl_error_set(err, DL_ENOMEM, "out of memory");
     w->kv = kv;
@@ -802,7 +827,8 @@ static dl_pq_bytes arena_bytes(dl_arena *a, const uint8_t *p, uint32_t len) {
 }
 
 /* Fills statistics from an accumulator; stat bytes go into the arena. */
-static void fill_statistics(dl_arena *a, const stat_acc *acc, const dl_field *f, dl_pq_statistics *s) {
+static void fill_statistics(dl_arena *a, const stat_acc *acc, const dl_field *f,
+                            dl_pq_statistics *s) {
     memset(s, 0, sizeof *s);
     s->has_null_count = true;
     s->null_count = acc->nulls;
@@ -904,10 +930,11 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
         }
         int nes = 0;
         if (j->has_dict)
-            r->enc_stats[nes++] = (dl_pq_page_encoding_stats){DL_PQ_PAGE_DICTIONARY, DL_PQ_ENC_PLAIN, 1};
+            r->enc_stats[nes++] =
+                (dl_pq_page_encoding_stats){DL_PQ_PAGE_DICTIONARY, DL_PQ_ENC_PLAIN, 1};
         r->enc_stats[nes++] = (dl_pq_page_encoding_stats){
-            w->opts.data_page_version == 2 ? DL_PQ_PAGE_DATA_V2 : DL_PQ_PAGE_DATA, j->value_encoding,
-            j->num_pages};
+            w->opts.data_page_version == 2 ? DL_PQ_PAGE_DATA_V2 : DL_PQ_PAGE_DATA,
+            j->value_encoding, j->num_pages};
         m->encoding_stats = r->enc_stats;
         m->num_encoding_stats = nes;
 
@@ -920,7 +947,8 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
             ci->min_values = dl_arena_calloc(&w->arena, (size_t)np, sizeof(dl_pq_bytes));
             ci->max_values = dl_arena_calloc(&w->arena, (size_t)np, sizeof(dl_pq_bytes));
             ci->null_counts = dl_arena_calloc(&w->arena, (size_t)np, sizeof(int64_t));
-            if (!oi->pages || !ci->null_pages || !ci->min_values || !ci->max_values || !ci->null_counts)
+            if (!oi->pages || !ci->null_pages || !ci->min_values || !ci->max_values ||
+                !ci->null_counts)
                 DL_FAIL(err, DL_ENOMEM, "out of memory");
             oi->num_pages = ci->num_pages = np;
             ci->has_null_counts = true;
@@ -957,10 +985,10 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
                     asc = desc = false;
                 }
             }
-            ci->boundary_order = np > 1 && asc    ? DL_PQ_BOUNDARY_ASCENDING
-                                 : np > 1 && desc ? DL_PQ_BOUNDARY_DESCENDING
-                                                  : (np == 1 ? DL_PQ_BOUNDARY_ASCENDING
-                                                             : DL_PQ_BOUNDARY_UNORDERED);
+            ci->boundary_order =
+                np > 1 && asc    ? DL_PQ_BOUNDARY_ASCENDING
+                : np > 1 && desc ? DL_PQ_BOUNDARY_DESCENDING
+                                 : (np == 1 ? DL_PQ_BOUNDARY_ASCENDING : DL_PQ_BOUNDARY_UNORDERED);
         }
         total_uncompressed += j->uncompressed_total;
         DL_TRY(emit(w, j->bytes.data, j->bytes.len, err));
@@ -972,7 +1000,8 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
         w->rgs = r;
         w->cap_rgs = cap;
     }
-    w->rgs[w->num_rgs++] = (rg_record){count, total_uncompressed, w->pos - rg_start, rg_start, recs};
+    w->rgs[w->num_rgs++] =
+        (rg_record){count, total_uncompressed, w->pos - rg_start, rg_start, recs};
 cleanup:
     if (jobs) {
         for (int c = 0; c < ncols; c++) {
@@ -998,8 +1027,8 @@ int dl_parquet_writer_write(dl_parquet_writer *w, const dl_table *t, dl_error *e
                                 w->path, w->schema.fields[c].name, dl_type_name(t->columns[c].type),
                                 dl_type_name(w->schema.fields[c].type));
         if (t->columns[c].length != t->num_rows)
-            return dl_error_set(err, DL_EINVAL, "%s: column %s has %lld rows, table has %lld", w->path,
-                                w->schema.fields[c].name, (long long)t->columns[c].length,
+            return dl_error_set(err, DL_EINVAL, "%s: column %s has %lld rows, table has %lld",
+                                w->path, w->schema.fields[c].name, (long long)t->columns[c].length,
                                 (long long)t->num_rows);
     }
     int64_t rg = w->opts.row_group_rows, from = 0;
@@ -1064,7 +1093,8 @@ static int write_footer(dl_parquet_writer *w, dl_error *err) {
     fm.version = 1;
     fm.num_schema = ncols + 1;
     fm.schema = dl_arena_calloc(&w->arena, (size_t)fm.num_schema, sizeof *fm.schema);
-    fm.row_groups = dl_arena_calloc(&w->arena, (size_t)(w->num_rgs ? w->num_rgs : 1), sizeof *fm.row_groups);
+    fm.row_groups =
+        dl_arena_calloc(&w->arena, (size_t)(w->num_rgs ? w->num_rgs : 1), sizeof *fm.row_groups);
     fm.column_orders = dl_arena_calloc(&w->arena, (size_t)ncols, sizeof(int32_t));
     if (!fm.schema || !fm.row_groups || !fm.column_orders) DL_FAIL(err, DL_ENOMEM, "out of memory");
     fm.schema[0].name = "schema";
@@ -1127,11 +1157,13 @@ cleanup:
 
 int dl_parquet_writer_close(dl_parquet_writer *w, bool do_fsync, dl_error *err) {
     int rc = DL_OK;
-    if (w->failed) DL_FAIL(err, DL_EINVAL, "%s: not finished because an earlier write failed", w->path);
+    if (w->failed)
+        DL_FAIL(err, DL_EINVAL, "%s: not finished because an earlier write failed", w->path);
     if (w->pending.num_rows > 0 || w->num_rgs == 0)
         DL_TRY(write_row_group(w, &w->pending, 0, w->pending.num_rows, err));
     DL_TRY(write_footer(w, err));
-    if (do_fsync && fsync(w->fd) != 0) DL_FAIL(err, DL_EIO, "%s: fsync: %s", w->path, strerror(errno));
+    if (do_fsync && fsync(w->fd) != 0)
+        DL_FAIL(err, DL_EIO, "%s: fsync: %s", w->path, strerror(errno));
     if (close(w->fd) != 0) {
         w->fd = -1;
         DL_FAIL(err, DL_EIO, "%s: close: %s", w->path, strerror(errno));

@@ -65,8 +65,8 @@ struct dl_query {
     int num_ds;
     query_task *tasks;
     int64_t num_tasks;
-    int64_t next_task; /* next task a worker takes */
-    int64_t next_out;  /* next task the consumer returns */
+    int64_t next_task;    /* next task a worker takes */
+    int64_t next_out;     /* next task the consumer returns */
     query_task *draining; /* task whose batches dl_query_next is handing out */
     int64_t window;
     bool stop;
@@ -558,7 +558,8 @@ static int fill_constant_string(dl_column *c, const char *s, int64_t n, dl_error
         c->offsets[base + r + 1] = at;
     }
     if (c->validity)
-        for (int64_t r = 0; r < n; r++) c->validity[(base + r) >> 3] |= (uint8_t)(1u << ((base + r) & 7));
+        for (int64_t r = 0; r < n; r++)
+            c->validity[(base + r) >> 3] |= (uint8_t)(1u << ((base + r) & 7));
     c->length += n;
     return DL_OK;
 }
@@ -578,7 +579,8 @@ static int project(dl_query *q, query_task *task, dl_table *scan, dl_error *err)
     for (int i = 0; i < q->out_schema.num_fields; i++) {
         int sc = q->out_from_scan[i];
         if (sc < 0) {
-            rc = fill_constant_string(&out->columns[i], q->ds[task->dataset].symbol, scan->num_rows, err);
+            rc = fill_constant_string(&out->columns[i], q->ds[task->dataset].symbol, scan->num_rows,
+                                      err);
             if (rc != DL_OK) return rc;
         } else {
             dl_column moved = scan->columns[sc];
@@ -650,7 +652,8 @@ static int read_matching_pages(file_scan *fs, int g, int64_t begin, int64_t end,
             free(ps);
             continue;
         }
-        for (int p = 0; p < np; p++) widen_stats(&fs->fsch->fields[fc], &uni->fields[c], &ps[p].stats);
+        for (int p = 0; p < np; p++)
+            widen_stats(&fs->fsch->fields[fc], &uni->fields[c], &ps[p].stats);
         lists[nl++] = (page_list){c, ps, np, 0};
         total_pages += np;
     }

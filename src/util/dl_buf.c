@@ -78,7 +78,9 @@ uint8_t *dl_buf_extend(dl_buf *b, size_t n) {
     return p;
 }
 
-void dl_buf_reset(dl_buf *b) { b->len = 0; }
+void dl_buf_reset(dl_buf *b) {
+    b->len = 0;
+}
 
 void dl_buf_free(dl_buf *b) {
     free(b->data);

@@ -18,7 +18,8 @@ typedef struct dl_buf {
     size_t cap;
 } dl_buf;
 
-#define DL_BUF_INIT {NULL, 0, 0}
+#define DL_BUF_INIT                                                                                \
+    { NULL, 0, 0 }
 
 /* Ensures room for `extra` more bytes beyond len. */
 int dl_buf_reserve(dl_buf *b, size_t extra);

@@ -32,7 +32,9 @@ static void free_contexts(void *p) {
     free(c);
 }
 
-static void make_key(void) { pthread_key_create(&ctx_key, free_contexts); }
+static void make_key(void) {
+    pthread_key_create(&ctx_key, free_contexts);
+}
 
 static zstd_contexts *thread_contexts(void) {
     pthread_once(&ctx_once, make_key);
@@ -60,27 +62,38 @@ __attribute__((destructor)) static void free_main_contexts(void) {
 
 const char *dl_codec_name_any(int codec) {
     switch (codec) {
-    case 0: return "UNCOMPRESSED";
-    case 1: return "SNAPPY";
-    case 2: return "GZIP";
-    case 3: return "LZO";
-    case 4: return "BROTLI";
-    case 5: return "LZ4";
-    case 6: return "ZSTD";
-    case 7: return "LZ4_RAW";
-    default: return "UNKNOWN";
+    case 0:
+        return "UNCOMPRESSED";
+    case 1:
+        return "SNAPPY";
+    case 2:
+        return "GZIP";
+    case 3:
+        return "LZO";
+    case 4:
+        return "BROTLI";
+    case 5:
+        return "LZ4";
+    case 6:
+        return "ZSTD";
+    case 7:
+        return "LZ4_RAW";
+    default:
+        return "UNKNOWN";
     }
 }
 
-const char *dl_codec_name(dl_codec codec) { return dl_codec_name_any((int)codec); }
+const char *dl_codec_name(dl_codec codec) {
+    return dl_codec_name_any((int)codec);
+}
 
 int dl_codec_parse(const char *name, dl_codec *out, dl_error *err) {
     static const struct {
         const char *name;
         dl_codec codec;
-    } names[] = {{"zstd", DL_CODEC_ZSTD},     {"snappy", DL_CODEC_SNAPPY},
-                 {"none", DL_CODEC_NONE},     {"uncompressed", DL_CODEC_NONE},
-                 {"gzip", DL_CODEC_GZIP},     {"lz4", DL_CODEC_LZ4_RAW},
+    } names[] = {{"zstd", DL_CODEC_ZSTD},      {"snappy", DL_CODEC_SNAPPY},
+                 {"none", DL_CODEC_NONE},      {"uncompressed", DL_CODEC_NONE},
+                 {"gzip", DL_CODEC_GZIP},      {"lz4", DL_CODEC_LZ4_RAW},
                  {"lz4_raw", DL_CODEC_LZ4_RAW}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(name, names[i].name) == 0) {
@@ -108,7 +121,8 @@ static int gunzip(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_l
         size_t used_in = zs.total_in, made = zs.total_out;
         inflateEnd(&zs);
         if (zrc != Z_STREAM_END)
-            return dl_error_set(err, DL_ECORRUPT, "gzip: corrupt or truncated stream (zlib %d)", zrc);
+            return dl_error_set(err, DL_ECORRUPT, "gzip: corrupt or truncated stream (zlib %d)",
+                                zrc);
         in_off += used_in;
         out_off += made;
         if (used_in == 0) break;
@@ -116,8 +130,9 @@ static int gunzip(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_l
         while (in_off < src_len && src[in_off] == 0) in_off++;
     }
     if (out_off != dst_len)
-        return dl_error_set(err, DL_ECORRUPT, "gzip: page decompressed to %zu bytes, header says %zu",
-                            out_off, dst_len);
+        return dl_error_set(err, DL_ECORRUPT,
+                            "gzip: page decompressed to %zu bytes, header says %zu", out_off,
+                            dst_len);
     return DL_OK;
 }
 
@@ -139,27 +154,31 @@ int dl_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
         if (ZSTD_isError(n))
             return dl_error_set(err, DL_ECORRUPT, "zstd: %s", ZSTD_getErrorName(n));
         if (n != dst_len)
-            return dl_error_set(err, DL_ECORRUPT, "zstd: page decompressed to %zu bytes, header says %zu",
-                                n, dst_len);
+            return dl_error_set(err, DL_ECORRUPT,
+                                "zstd: page decompressed to %zu bytes, header says %zu", n,
+                                dst_len);
         return DL_OK;
     }
     case DL_CODEC_SNAPPY: {
         size_t n = 0;
         if (snappy_uncompressed_length((const char *)src, src_len, &n) != SNAPPY_OK || n != dst_len)
-            return dl_error_set(err, DL_ECORRUPT, "snappy: bad length header (%zu, expected %zu)", n,
-                                dst_len);
+            return dl_error_set(err, DL_ECORRUPT, "snappy: bad length header (%zu, expected %zu)",
+                                n, dst_len);
         n = dst_len;
-        if (snappy_uncompress((const char *)src, src_len, (char *)dst, &n) != SNAPPY_OK || n != dst_len)
+        if (snappy_uncompress((const char *)src, src_len, (char *)dst, &n) != SNAPPY_OK ||
+            n != dst_len)
             return dl_error_set(err, DL_ECORRUPT, "snappy: corrupt block");
         return DL_OK;
     }
-    case DL_CODEC_GZIP: return gunzip(src, src_len, dst, dst_len, err);
+    case DL_CODEC_GZIP:
+        return gunzip(src, src_len, dst, dst_len, err);
     case DL_CODEC_LZ4_RAW: {
         if (src_len > INT32_MAX || dst_len > INT32_MAX)
             return dl_error_set(err, DL_ECORRUPT, "lz4: page too large");
         int n = LZ4_decompress_safe((const char *)src, (char *)dst, (int)src_len, (int)dst_len);
         if (n < 0 || (size_t)n != dst_len)
-            return dl_error_set(err, DL_ECORRUPT, "lz4: corrupt block (got %d of %zu bytes)", n, dst_len);
+            return dl_error_set(err, DL_ECORRUPT, "lz4: corrupt block (got %d of %zu bytes)", n,
+                                dst_len);
         return DL_OK;
     }
     default:
@@ -177,20 +196,24 @@ int dl_compress(dl_codec codec, int level, const uint8_t *src, size_t src_len, d
         return DL_OK;
     case DL_CODEC_ZSTD: {
         size_t bound = ZSTD_compressBound(src_len);
-        if (dl_buf_reserve(out, bound) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
+        if (dl_buf_reserve(out, bound) != DL_OK)
+            return dl_error_set(err, DL_ENOMEM, "out of memory");
         zstd_contexts *c = thread_contexts();
         if (!c || (!c->cctx && !(c->cctx = ZSTD_createCCtx())))
             return dl_error_set(err, DL_ENOMEM, "zstd: cannot create context");
         size_t n = ZSTD_compressCCtx(c->cctx, out->data + out->len, bound, src, src_len, level);
-        if (ZSTD_isError(n)) return dl_error_set(err, DL_EINTERNAL, "zstd: %s", ZSTD_getErrorName(n));
+        if (ZSTD_isError(n))
+            return dl_error_set(err, DL_EINTERNAL, "zstd: %s", ZSTD_getErrorName(n));
         out->len += n;
         return DL_OK;
     }
     case DL_CODEC_SNAPPY: {
         size_t bound = snappy_max_compressed_length(src_len);
-        if (dl_buf_reserve(out, bound) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
+        if (dl_buf_reserve(out, bound) != DL_OK)
+            return dl_error_set(err, DL_ENOMEM, "out of memory");
         size_t n = bound;
-        if (snappy_compress((const char *)src, src_len, (char *)out->data + out->len, &n) != SNAPPY_OK)
+        if (snappy_compress((const char *)src, src_len, (char *)out->data + out->len, &n) !=
+            SNAPPY_OK)
             return dl_error_set(err, DL_EINTERNAL, "snappy: compression failed");
         out->len += n;
         return DL_OK;
@@ -223,7 +246,8 @@ int dl_compress(dl_codec codec, int level, const uint8_t *src, size_t src_len, d
         int bound = LZ4_compressBound((int)src_len);
         if (dl_buf_reserve(out, (size_t)bound) != DL_OK)
             return dl_error_set(err, DL_ENOMEM, "out of memory");
-        int n = LZ4_compress_default((const char *)src, (char *)out->data + out->len, (int)src_len, bound);
+        int n = LZ4_compress_default((const char *)src, (char *)out->data + out->len, (int)src_len,
+                                     bound);
         if (n <= 0) return dl_error_set(err, DL_EINTERNAL, "lz4: compression failed");
         out->len += (size_t)n;
         return DL_OK;

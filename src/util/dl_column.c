@@ -22,14 +22,19 @@ const char *dl_type_name(dl_type type) {
 
 const char *dl_unit_name(dl_time_unit unit) {
     switch (unit) {
-    case DL_UNIT_MS: return "ms";
-    case DL_UNIT_US: return "us";
-    case DL_UNIT_NS: return "ns";
+    case DL_UNIT_MS:
+        return "ms";
+    case DL_UNIT_US:
+        return "us";
+    case DL_UNIT_NS:
+        return "ns";
     }
     return "?";
 }
 
-static bool is_var_width(dl_type t) { return t == DL_TYPE_STRING || t == DL_TYPE_BINARY; }
+static bool is_var_width(dl_type t) {
+    return t == DL_TYPE_STRING || t == DL_TYPE_BINARY;
+}
 
 /* ---- schema ---- */
 
@@ -50,18 +55,20 @@ static int schema_push(dl_schema *schema, const dl_field *f, dl_error *err) {
     return DL_OK;
 }
 
-int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable,
-                  dl_error *err) {
+int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable, dl_error *err) {
     if ((unsigned)type >= DL_TYPE_COUNT_)
         return dl_error_set(err, DL_EINVAL, "column %s: unknown type %d", name, (int)type);
     dl_field f = {.name = (char *)name, .type = type, .nullable = nullable, .utc = true};
     return schema_push(schema, &f, err);
 }
 
-int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit,
-                            bool nullable, dl_error *err) {
-    dl_field f = {
-        .name = (char *)name, .type = DL_TYPE_TIMESTAMP, .unit = unit, .utc = true, .nullable = nullable};
+int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit, bool nullable,
+                            dl_error *err) {
+    dl_field f = {.name = (char *)name,
+                  .type = DL_TYPE_TIMESTAMP,
+                  .unit = unit,
+                  .utc = true,
+                  .nullable = nullable};
     return schema_push(schema, &f, err);
 }
 
@@ -167,7 +174,8 @@ static void mark_valid(dl_column *col) {
 int dl_column_append_null(dl_column *col, dl_error *err) {
     int rc = dl_column_reserve(col, 1, 0, err);
     if (rc != DL_OK) return rc;
-    if (dl_column_ensure_validity(col) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    if (dl_column_ensure_validity(col) != DL_OK)
+        return dl_error_set(err, DL_ENOMEM, "out of memory");
     dl_bitmap_clear(col->validity, col->length);
     if (is_var_width(col->type)) {
         col->offsets[col->length + 1] = col->offsets[col->length];
@@ -180,16 +188,16 @@ int dl_column_append_null(dl_column *col, dl_error *err) {
     return DL_OK;
 }
 
-#define DEFINE_APPEND(fn, ctype)                                                                 \
-    int fn(dl_column *col, ctype v, dl_error *err) {                                             \
-        if (col->length >= col->cap_values) {                                                    \
-            int rc = dl_column_reserve(col, 1, 0, err);                                          \
-            if (rc != DL_OK) return rc;                                                          \
-        }                                                                                        \
-        ((ctype *)col->values)[col->length] = v;                                                 \
-        mark_valid(col);                                                                         \
-        col->length++;                                                                           \
-        return DL_OK;                                                                            \
+#define DEFINE_APPEND(fn, ctype)                                                                   \
+    int fn(dl_column *col, ctype v, dl_error *err) {                                               \
+        if (col->length >= col->cap_values) {                                                      \
+            int rc = dl_column_reserve(col, 1, 0, err);                                            \
+            if (rc != DL_OK) return rc;                                                            \
+        }                                                                                          \
+        ((ctype *)col->values)[col->length] = v;                                                   \
+        mark_valid(col);                                                                           \
+        col->length++;                                                                             \
+        return DL_OK;                                                                              \
     }
 DEFINE_APPEND(dl_column_append_i32, int32_t)
 DEFINE_APPEND(dl_column_append_i64, int64_t)
@@ -229,14 +237,16 @@ int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, i
     if (is_var_width(src->type)) {
         int64_t at = dst->offsets[base], delta = at - src->offsets[from];
         if (bytes) memcpy(dst->data + at, src->data + src->offsets[from], (size_t)bytes);
-        for (int64_t i = 1; i <= count; i++) dst->offsets[base + i] = src->offsets[from + i] + delta;
+        for (int64_t i = 1; i <= count; i++)
+            dst->offsets[base + i] = src->offsets[from + i] + delta;
     } else {
         size_t w = dl_type_width(src->type);
-        memcpy((uint8_t *)dst->values + (size_t)base * w, (const uint8_t *)src->values + (size_t)from * w,
-               (size_t)count * w);
+        memcpy((uint8_t *)dst->values + (size_t)base * w,
+               (const uint8_t *)src->values + (size_t)from * w, (size_t)count * w);
     }
     if (src->validity && src->null_count > 0) {
-        if (dl_column_ensure_validity(dst) != DL_OK) return dl_error_set(err, DL_ENOMEM, "out of memory");
+        if (dl_column_ensure_validity(dst) != DL_OK)
+            return dl_error_set(err, DL_ENOMEM, "out of memory");
         int64_t nulls = 0;
         for (int64_t i = 0; i < count; i++) {
             if (dl_bitmap_get(src->validity, from + i)) {
@@ -275,7 +285,8 @@ int dl_table_init(dl_table *table, const dl_schema *schema, dl_error *err) {
     memset(table, 0, sizeof *table);
     int rc = dl_schema_copy(&table->schema, schema, err);
     if (rc != DL_OK) return rc;
-    table->columns = calloc((size_t)(schema->num_fields ? schema->num_fields : 1), sizeof(dl_column));
+    table->columns =
+        calloc((size_t)(schema->num_fields ? schema->num_fields : 1), sizeof(dl_column));
     if (!table->columns) {
         dl_schema_free(&table->schema);
         return dl_error_set(err, DL_ENOMEM, "out of memory creating a table");

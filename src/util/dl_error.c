@@ -9,16 +9,26 @@
 
 const char *dl_status_name(int code) {
     switch (code) {
-    case DL_OK: return "ok";
-    case DL_EINVAL: return "invalid argument";
-    case DL_EIO: return "I/O error";
-    case DL_ECORRUPT: return "corrupt input";
-    case DL_ENOMEM: return "out of memory";
-    case DL_EUNSUPPORTED: return "unsupported";
-    case DL_ENOTFOUND: return "not found";
-    case DL_ECONFLICT: return "conflict";
-    case DL_EINTERNAL: return "internal error";
-    default: return "unknown error";
+    case DL_OK:
+        return "ok";
+    case DL_EINVAL:
+        return "invalid argument";
+    case DL_EIO:
+        return "I/O error";
+    case DL_ECORRUPT:
+        return "corrupt input";
+    case DL_ENOMEM:
+        return "out of memory";
+    case DL_EUNSUPPORTED:
+        return "unsupported";
+    case DL_ENOTFOUND:
+        return "not found";
+    case DL_ECONFLICT:
+        return "conflict";
+    case DL_EINTERNAL:
+        return "internal error";
+    default:
+        return "unknown error";
     }
 }
 

@@ -14,20 +14,20 @@
 
 /* Evaluate a status-returning expression; on failure jump to `cleanup`
 ** with `rc` set.  Functions using it declare `int rc = DL_OK;`. */
-#define DL_TRY(expr)                                                                             \
-    do {                                                                                         \
-        int dl_try_rc_ = (expr);                                                                 \
-        if (dl_try_rc_ != DL_OK) {                                                               \
-            rc = dl_try_rc_;                                                                     \
-            goto cleanup;                                                                        \
-        }                                                                                        \
+#define DL_TRY(expr)                                                                               \
+    do {                                                                                           \
+        int dl_try_rc_ = (expr);                                                                   \
+        if (dl_try_rc_ != DL_OK) {                                                                 \
+            rc = dl_try_rc_;                                                                       \
+            goto cleanup;                                                                          \
+        }                                                                                          \
     } while (0)
 
 /* Set the error and jump to cleanup. */
-#define DL_FAIL(err, code, ...)                                                                  \
-    do {                                                                                         \
-        rc = dl_error_set((err), (code), __VA_ARGS__);                                           \
-        goto cleanup;                                                                            \
+#define DL_FAIL(err, code, ...)                                                                    \
+    do {                                                                                           \
+        rc = dl_error_set((err), (code), __VA_ARGS__);                                             \
+        goto cleanup;                                                                              \
     } while (0)
 
 #define DL_UNUSED(x) ((void)(x))
@@ -35,10 +35,10 @@
 #define DL_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #if defined(__GNUC__)
-#define DL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define DL_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define DL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#define DL_LIKELY(x) (x)
+#define DL_LIKELY(x)   (x)
 #define DL_UNLIKELY(x) (x)
 #endif
 
@@ -63,17 +63,27 @@ static inline uint64_t dl_load_u64le(const uint8_t *p) {
     memcpy(&v, p, 8);
     return v;
 }
-static inline void dl_store_u32le(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void dl_store_u64le(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline void dl_store_u32le(uint8_t *p, uint32_t v) {
+    memcpy(p, &v, 4);
+}
+static inline void dl_store_u64le(uint8_t *p, uint64_t v) {
+    memcpy(p, &v, 8);
+}
 
 /* Number of bits needed to represent v (0 for 0). */
-static inline int dl_bit_width(uint64_t v) { return v == 0 ? 0 : 64 - __builtin_clzll(v); }
-
-static inline void dl_bitmap_set(uint8_t *bm, int64_t i) { bm[i >> 3] |= (uint8_t)(1u << (i & 7)); }
-static inline void dl_bitmap_clear(uint8_t *bm, int64_t i) {
-    bm[i >> 3] &= (uint8_t)~(1u << (i & 7));
+static inline int dl_bit_width(uint64_t v) {
+    return v == 0 ? 0 : 64 - __builtin_clzll(v);
 }
-static inline int dl_bitmap_get(const uint8_t *bm, int64_t i) { return (bm[i >> 3] >> (i & 7)) & 1; }
+
+static inline void dl_bitmap_set(uint8_t *bm, int64_t i) {
+    bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+static inline void dl_bitmap_clear(uint8_t *bm, int64_t i) {
+    bm[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+}
+static inline int dl_bitmap_get(const uint8_t *bm, int64_t i) {
+    return (bm[i >> 3] >> (i & 7)) & 1;
+}
 
 /* Creates col->validity (all bits set, sized for cap_values + 8 values)
 ** if it does not exist yet.  Used by decoders that write bits directly. */

@@ -31,7 +31,8 @@ int dl_sha256_file(const char *path, char hex_out[65], dl_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     EVP_MD_CTX *ctx = NULL;
     unsigned char *buf = NULL;
-    if (fd < 0) DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path, strerror(errno));
+    if (fd < 0)
+        DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path, strerror(errno));
     ctx = EVP_MD_CTX_new();
     buf = malloc(1 << 20);
     if (!ctx || !buf || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)

@@ -19,62 +19,62 @@ extern int dl_test_failures; /* failed checks in the running test */
 /* A fresh empty directory for the running test (removed afterwards). */
 const char *dl_test_tmpdir(void);
 
-#define DL_TEST(name)                                                                            \
-    static void test_##name(void);                                                               \
-    __attribute__((constructor)) static void register_##name(void) {                             \
-        dl_test_register(#name, __FILE__, test_##name);                                          \
-    }                                                                                            \
+#define DL_TEST(name)                                                                              \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void register_##name(void) {                               \
+        dl_test_register(#name, __FILE__, test_##name);                                            \
+    }                                                                                              \
     static void test_##name(void)
 
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);           \
-            dl_test_failures++;                                                                  \
-        }                                                                                        \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
+            dl_test_failures++;                                                                    \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                       \
-    do {                                                                                         \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                      \
-        if (a_ != b_) {                                                                          \
-            fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a,  \
-                    #b, a_, b_);                                                                 \
-            dl_test_failures++;                                                                  \
-        }                                                                                        \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a,    \
+                    #b, a_, b_);                                                                   \
+            dl_test_failures++;                                                                    \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_STR(a, b)                                                                       \
-    do {                                                                                         \
-        const char *a_ = (a), *b_ = (b);                                                         \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                 \
-            fprintf(stderr, "  %s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,  \
-                    #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                             \
-            dl_test_failures++;                                                                  \
-        }                                                                                        \
+#define CHECK_EQ_STR(a, b)                                                                         \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            fprintf(stderr, "  %s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,    \
+                    #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                               \
+            dl_test_failures++;                                                                    \
+        }                                                                                          \
     } while (0)
 
 /* Asserts a status is DL_OK, printing the error message otherwise. */
-#define CHECK_OK(expr, errp)                                                                     \
-    do {                                                                                         \
-        int rc_ = (expr);                                                                        \
-        const dl_error *e_ = (errp);                                                             \
-        if (rc_ != DL_OK) {                                                                      \
-            fprintf(stderr, "  %s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, rc_,     \
-                    e_ ? e_->message : "");                                                      \
-            dl_test_failures++;                                                                  \
-        }                                                                                        \
+#define CHECK_OK(expr, errp)                                                                       \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        const dl_error *e_ = (errp);                                                               \
+        if (rc_ != DL_OK) {                                                                        \
+            fprintf(stderr, "  %s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, rc_,       \
+                    e_ ? e_->message : "");                                                        \
+            dl_test_failures++;                                                                    \
+        }                                                                                          \
     } while (0)
 
 /* Asserts a call fails with the given status. */
-#define CHECK_RC(expr, want)                                                                     \
-    do {                                                                                         \
-        int rc_ = (expr);                                                                        \
-        if (rc_ != (want)) {                                                                     \
-            fprintf(stderr, "  %s:%d: %s returned %d, expected %d\n", __FILE__, __LINE__, #expr, \
-                    rc_, (int)(want));                                                           \
-            dl_test_failures++;                                                                  \
-        }                                                                                        \
+#define CHECK_RC(expr, want)                                                                       \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != (want)) {                                                                       \
+            fprintf(stderr, "  %s:%d: %s returned %d, expected %d\n", __FILE__, __LINE__, #expr,   \
+                    rc_, (int)(want));                                                             \
+            dl_test_failures++;                                                                    \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -70,8 +70,8 @@ static void build_table(dl_table *t, int64_t n, bool with_nulls) {
     dl_table_seal(t, &err);
 }
 
-static bool columns_equal(const dl_column *a, const dl_column *b, int64_t b_from, int64_t n, char *why,
-                          size_t why_len) {
+static bool columns_equal(const dl_column *a, const dl_column *b, int64_t b_from, int64_t n,
+                          char *why, size_t why_len) {
     if (a->type != b->type) {
         snprintf(why, why_len, "type %d != %d", a->type, b->type);
         return false;
@@ -86,13 +86,15 @@ static bool columns_equal(const dl_column *a, const dl_column *b, int64_t b_from
         if (!va) continue;
         if (a->type == DL_TYPE_STRING || a->type == DL_TYPE_BINARY) {
             int64_t la = a->offsets[i + 1] - a->offsets[i], lb = b->offsets[j + 1] - b->offsets[j];
-            if (la != lb || memcmp(a->data + a->offsets[i], b->data + b->offsets[j], (size_t)la) != 0) {
+            if (la != lb ||
+                memcmp(a->data + a->offsets[i], b->data + b->offsets[j], (size_t)la) != 0) {
                 snprintf(why, why_len, "row %lld: strings differ", (long long)i);
                 return false;
             }
         } else {
             size_t w = dl_type_width(a->type);
-            if (memcmp((const uint8_t *)a->values + i * w, (const uint8_t *)b->values + j * w, w) != 0) {
+            if (memcmp((const uint8_t *)a->values + i * w, (const uint8_t *)b->values + j * w, w) !=
+                0) {
                 snprintf(why, why_len, "row %lld: values differ", (long long)i);
                 return false;
             }
@@ -132,7 +134,8 @@ static void roundtrip(const dl_table *t, const dl_write_options *opts, const cha
 DL_TEST(parquet_roundtrip_codecs_and_encodings) {
     dl_table t;
     build_table(&t, 5000, true);
-    dl_codec codecs[] = {DL_CODEC_ZSTD, DL_CODEC_SNAPPY, DL_CODEC_NONE, DL_CODEC_GZIP, DL_CODEC_LZ4_RAW};
+    dl_codec codecs[] = {DL_CODEC_ZSTD, DL_CODEC_SNAPPY, DL_CODEC_NONE, DL_CODEC_GZIP,
+                         DL_CODEC_LZ4_RAW};
     for (size_t k = 0; k < sizeof codecs / sizeof *codecs; k++) {
         for (int variant = 0; variant < 4; variant++) {
             dl_write_options o;
@@ -260,12 +263,14 @@ DL_TEST(parquet_statistics_and_page_index) {
     free(ps);
 
     /* ranged reads skip pages and return exactly the requested rows */
-    int64_t ranges[][2] = {{0, 1}, {999, 1001}, {2500, 7300}, {9999, 10000}, {0, 10000}, {4000, 4000}};
+    int64_t ranges[][2] = {{0, 1},        {999, 1001}, {2500, 7300},
+                           {9999, 10000}, {0, 10000},  {4000, 4000}};
     for (size_t k = 0; k < sizeof ranges / sizeof *ranges; k++) {
         for (int c = 0; c < t.schema.num_fields; c++) {
             dl_column col;
             dl_column_init(&col, t.schema.fields[c].type, t.schema.fields[c].unit);
-            CHECK_OK(dl_parquet_read_column_range(r, 0, c, ranges[k][0], ranges[k][1], &col, &err), &err);
+            CHECK_OK(dl_parquet_read_column_range(r, 0, c, ranges[k][0], ranges[k][1], &col, &err),
+                     &err);
             int64_t want = ranges[k][1] - ranges[k][0];
             CHECK_EQ_INT(col.length, want);
             char why[128] = "";
@@ -316,7 +321,8 @@ DL_TEST(parquet_hostile_files) {
     for (int trial = 0; trial < 3000; trial++) {
         memcpy(copy, buf, (size_t)size);
         int flips = 1 + (int)(rnd() % 3);
-        for (int k = 0; k < flips; k++) copy[rnd() % (uint64_t)size] ^= (uint8_t)(1u << (rnd() % 8));
+        for (int k = 0; k < flips; k++)
+            copy[rnd() % (uint64_t)size] ^= (uint8_t)(1u << (rnd() % 8));
         dl_parquet_reader *r = NULL;
         if (dl_parquet_open_memory(copy, (size_t)size, "flip", &r, &err) != DL_OK) continue;
         dl_table back;
@@ -347,7 +353,8 @@ DL_TEST(parquet_clear_errors) {
     CHECK_RC(dl_parquet_open("/nonexistent/x.parquet", &r, &err), DL_ENOTFOUND);
     CHECK(strstr(err.message, "/nonexistent/x.parquet") != NULL);
     const char *junk = "this is not a parquet file at all";
-    CHECK_RC(dl_parquet_open_memory((const uint8_t *)junk, strlen(junk), "junk.txt", &r, &err), DL_ECORRUPT);
+    CHECK_RC(dl_parquet_open_memory((const uint8_t *)junk, strlen(junk), "junk.txt", &r, &err),
+             DL_ECORRUPT);
     CHECK(strstr(err.message, "junk.txt") != NULL && strstr(err.message, "PAR1") != NULL);
     /* a non-nullable column holding nulls is refused at write */
     dl_schema s;
@@ -386,7 +393,8 @@ DL_TEST(parquet_large_file_mapped) {
         CHECK_OK(dl_parquet_read_table(r, NULL, 0, &back, &err), &err);
         char why[128] = "";
         for (int c = 0; c < t.schema.num_fields; c++)
-            CHECK(back.num_rows == t.num_rows && columns_equal(&back.columns[c], &t.columns[c], 0, t.num_rows, why, sizeof why));
+            CHECK(back.num_rows == t.num_rows &&
+                  columns_equal(&back.columns[c], &t.columns[c], 0, t.num_rows, why, sizeof why));
         dl_table_free(&back);
         dl_parquet_close(r);
     }
