@@ -100,6 +100,8 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+tidy:
+	clang-tidy --quiet $(LIB_SRC) $(CLI_SRC) -- $(BASE_CFLAGS) 2>/dev/null | grep -E "warning:|error:" || true
 
 clean:
 	rm -rf build
