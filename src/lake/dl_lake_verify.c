@@ -87,6 +87,7 @@ static int compare_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 static bool set_has(const path_set *s, const char *p) {
+    if (s->count == 0) return false; /* items is NULL: bsearch wants an array */
     return bsearch(&p, s->items, (size_t)s->count, sizeof *s->items, compare_str) != NULL;
 }
 static void set_free(path_set *s) {

@@ -317,6 +317,26 @@ DL_TEST(lake_write_verify_detects_damage) {
     dl_lake_close(lake);
 }
 
+/* A lake whose catalog lists no file at all: the set of known paths is
+** empty, and a file in the tree is still reported (not looked up in a NULL
+** array). */
+DL_TEST(lake_write_verify_empty_catalog) {
+    dl_lake *lake = open_fresh("lake");
+    dl_error err;
+    char stray[1024];
+    snprintf(stray, sizeof stray, "%s/stray.parquet", dl_lake_root(lake));
+    FILE *f = fopen(stray, "wb");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    dl_verify_report rep;
+    CHECK_OK(dl_lake_verify(lake, NULL, false, &rep, &err), &err);
+    CHECK_EQ_INT(rep.files_checked, 0);
+    CHECK_EQ_INT(rep.count, 1);
+    if (rep.count == 1) CHECK_EQ_INT(rep.issues[0].kind, DL_VERIFY_UNREGISTERED);
+    dl_verify_report_free(&rep);
+    dl_lake_close(lake);
+}
+
 DL_TEST(lake_write_gaps) {
     dl_lake *lake = open_fresh("lake");
     dl_error err;
