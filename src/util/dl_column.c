@@ -120,6 +120,12 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem) {
 
 int dl_column_reserve(dl_column *col, int64_t rows, int64_t bytes, dl_error *err) {
     if (rows < 0 || bytes < 0) return dl_error_set(err, DL_EINVAL, "negative reservation");
+    if ((unsigned)col->type >= DL_TYPE_COUNT_) /* its width would be 0: realloc(p, 0) */
+        return dl_error_set(err, DL_EINVAL, "column has an unknown type %d", (int)col->type);
+    /* Bounded here so the sums and doublings below cannot overflow. */
+    if (rows > (int64_t)DL_MAX_ALLOC || bytes > (int64_t)DL_MAX_ALLOC)
+        return dl_error_set(err, DL_ENOMEM, "reservation of %lld rows / %lld bytes is too large",
+                            (long long)rows, (long long)bytes);
     bool var = is_var_width(col->type);
     int64_t need = col->length + rows;
     if (need > col->cap_values || (var && col->offsets == NULL)) {

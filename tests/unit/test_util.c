@@ -38,6 +38,26 @@ DL_TEST(column_append_and_nulls) {
     dl_column_free(&d);
 }
 
+/* A column with a type outside dl_type, or an absurd reservation, is
+** refused rather than given a zero-sized (or overflowing) buffer. */
+DL_TEST(column_reserve_rejects_bad_requests) {
+    dl_error err = {0};
+    dl_column c;
+    dl_column_init(&c, (dl_type)DL_TYPE_COUNT_, DL_UNIT_MS);
+    CHECK_RC(dl_column_reserve(&c, 10, 0, &err), DL_EINVAL);
+    CHECK(c.values == NULL && c.cap_values == 0);
+    dl_column_free(&c);
+    dl_column_init(&c, DL_TYPE_INT64, DL_UNIT_MS);
+    CHECK_OK(dl_column_append_i64(&c, 1, &err), &err);
+    CHECK_RC(dl_column_reserve(&c, INT64_MAX, 0, &err), DL_ENOMEM);
+    CHECK_EQ_INT(c.length, 1);
+    CHECK_EQ_INT(((int64_t *)c.values)[0], 1);
+    dl_column_free(&c);
+    dl_column_init(&c, DL_TYPE_STRING, DL_UNIT_MS);
+    CHECK_RC(dl_column_reserve(&c, 1, INT64_MAX, &err), DL_ENOMEM);
+    dl_column_free(&c);
+}
+
 DL_TEST(column_strings) {
     dl_error err = {0};
     dl_column c;
