@@ -125,6 +125,10 @@ void cli_buf_printf(cli_buf *b, const char *fmt, ...)
 void cli_buf_free(cli_buf *b);
 /* Exits with "dl: out of memory" when NULL. */
 void *cli_xrealloc(void *p, size_t n);
+/* Splits a comma-separated list "a,b,c" into *names, pointers into *copy (a
+** modified copy of text); empty items are skipped.  Returns the number of
+** names.  The caller frees *copy and *names. */
+int cli_split_list(const char *text, char **copy, const char ***names);
 
 /* ---- value formatting ---- */
 

@@ -151,6 +151,18 @@ void *cli_xrealloc(void *p, size_t n) {
     return q;
 }
 
+int cli_split_list(const char *text, char **copy, const char ***names) {
+    size_t len = strlen(text);
+    *copy = cli_xrealloc(NULL, len + 1);
+    memcpy(*copy, text, len + 1);
+    int n = 1;
+    for (const char *p = text; *p; p++) n += *p == ',';
+    *names = cli_xrealloc(NULL, sizeof(char *) * (size_t)n);
+    int k = 0;
+    for (char *tok = strtok(*copy, ","); tok; tok = strtok(NULL, ",")) (*names)[k++] = tok;
+    return k;
+}
+
 void cli_buf_reserve(cli_buf *b, size_t extra) {
     if (b->cap - b->len >= extra) return;
     size_t cap = b->cap ? b->cap : 256;

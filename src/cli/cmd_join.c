@@ -117,18 +117,6 @@ static int right_start(dl_lake *lake, const char *right, int64_t from, int64_t t
     return DL_OK;
 }
 
-/* Splits "a,b,c" into names pointing into *copy. */
-static int split_names(const char *text, char **copy, const char ***names) {
-    *copy = cli_xrealloc(NULL, strlen(text) + 1);
-    strcpy(*copy, text);
-    int n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
-    *names = cli_xrealloc(NULL, sizeof(char *) * (size_t)n);
-    int k = 0;
-    for (char *tok = strtok(*copy, ","); tok; tok = strtok(NULL, ",")) (*names)[k++] = tok;
-    return k;
-}
-
 /* Appends field `f` renamed to `name` to `schema`. */
 static int add_field_as(dl_schema *schema, const dl_field *f, const char *name, dl_error *err) {
     int rc = dl_schema_add(schema, name, f->type, f->nullable, err);
@@ -216,7 +204,7 @@ int cli_cmd_join(int argc, char **argv) {
     if (rc != DL_OK) goto cleanup;
     const dl_schema *full_out = dl_asof_schema(full_join);
     if ((v = cli_get(&a, "columns"))) {
-        num_names = split_names(v, &names_copy, &names);
+        num_names = cli_split_list(v, &names_copy, &names);
     } else {
         num_names = full_out->num_fields;
         names = cli_xrealloc(NULL, sizeof(char *) * (size_t)(num_names ? num_names : 1));

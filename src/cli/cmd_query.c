@@ -42,18 +42,6 @@ static const cli_spec query_spec = {
     CLI_MAX_ARGS,
 };
 
-/* Splits "a,b,c" into a NULL-free array of pointers into a copy. */
-static int split_columns(const char *text, char **copy, const char ***names) {
-    *copy = cli_xrealloc(NULL, strlen(text) + 1);
-    strcpy(*copy, text);
-    int n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
-    *names = cli_xrealloc(NULL, sizeof(char *) * (size_t)n);
-    int k = 0;
-    for (char *tok = strtok(*copy, ","); tok; tok = strtok(NULL, ",")) (*names)[k++] = tok;
-    return k;
-}
-
 int cli_cmd_query(int argc, char **argv) {
     cli_args a;
     int prc = cli_parse(&query_spec, argc, argv, &a);
@@ -90,7 +78,7 @@ int cli_cmd_query(int argc, char **argv) {
     spec.filter = cli_get(&a, "where");
     if (cli_get(&a, "symbol")) spec.symbol_column = 1;
     if ((v = cli_get(&a, "columns"))) {
-        spec.num_columns = split_columns(v, &cols_copy, &cols);
+        spec.num_columns = cli_split_list(v, &cols_copy, &cols);
         spec.columns = cols;
     }
 
