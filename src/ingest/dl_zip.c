@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+/* next_in as a const pointer: zlib never writes to its input. */
+#define ZLIB_CONST
 #include <zlib.h>
 
 #include "util/dl_internal.h"
@@ -90,10 +92,10 @@ static int read_exact(const dl_zip_reader *z, uint64_t off, void *dst, size_t n,
         if (got < 0 && errno == EINTR) continue;
         if (got < 0)
             return dl_error_set(err, DL_EIO, "%s: reading %s at offset %llu: %s", z->archive_name,
-                                what, (unsigned long long)(off + done), strerror(errno));
+                                what, (unsigned long long)off + done, strerror(errno));
         if (got == 0)
             return dl_error_set(err, DL_ECORRUPT, "%s: file shrank while reading %s at offset %llu",
-                                z->archive_name, what, (unsigned long long)(off + done));
+                                z->archive_name, what, (unsigned long long)off + done);
         done += (size_t)got;
     }
     return DL_OK;
@@ -384,7 +386,7 @@ static int feed_inflate(dl_zip_reader *z, dl_error *err) {
     uint64_t left = z->compressed_size - z->comp_consumed;
     size_t n = (size_t)DL_MIN(left, (uint64_t)(z->mem ? (1u << 30) : ZIP_INPUT_BLOCK));
     if (z->mem) {
-        z->strm.next_in = (Bytef *)(uintptr_t)(z->mem + z->data_offset + z->comp_consumed);
+        z->strm.next_in = z->mem + z->data_offset + z->comp_consumed;
     } else {
         int rc = read_exact(z, z->data_offset + z->comp_consumed, z->inbuf, n, "member data", err);
         if (rc != DL_OK) return rc;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <snappy-c.h>
 #include <string.h>
+/* next_in as a const pointer: zlib never writes to its input. */
+#define ZLIB_CONST
 #include <zlib.h>
 #include <zstd.h>
 
@@ -113,7 +115,7 @@ static int gunzip(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_l
         memset(&zs, 0, sizeof zs);
         if (inflateInit2(&zs, 15 + 32) != Z_OK)
             return dl_error_set(err, DL_ENOMEM, "gzip: cannot initialise zlib");
-        zs.next_in = (Bytef *)(uintptr_t)(src + in_off);
+        zs.next_in = src + in_off;
         zs.avail_in = (uInt)DL_MIN(src_len - in_off, (size_t)UINT32_MAX);
         zs.next_out = dst + out_off;
         zs.avail_out = (uInt)DL_MIN(dst_len - out_off, (size_t)UINT32_MAX);
@@ -229,7 +231,7 @@ int dl_compress(dl_codec codec, int level, const uint8_t *src, size_t src_len, d
             deflateEnd(&zs);
             return dl_error_set(err, DL_ENOMEM, "out of memory");
         }
-        zs.next_in = (Bytef *)(uintptr_t)src;
+        zs.next_in = src;
         zs.avail_in = (uInt)src_len;
         zs.next_out = out->data + out->len;
         zs.avail_out = (uInt)bound;
