@@ -205,8 +205,9 @@ int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err) {
             int fd = -1;
             dl_error lock_err;
             if (dl_fs_lock(path, false, &fd, &lock_err) != DL_OK) continue;
-            n = snprintf(lock, sizeof lock, "%.*s", (int)(strlen(path) - 5), path);
-            if (n < 0 || (size_t)n >= sizeof lock) n = 0; /* cannot happen: shorter than path */
+            size_t dir_len = (size_t)n - 5; /* the directory it guards: path minus ".lock" */
+            memcpy(lock, path, dir_len);
+            lock[dir_len] = '\0';
             rc = dl_fs_remove_tree(lock, err);
             if (rc == DL_OK && unlink(path) != 0 && errno != ENOENT)
                 rc = dl_error_set(err, DL_EIO, "unlink %s: %s", path, strerror(errno));
@@ -397,8 +398,6 @@ int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t t
         }
         dl_lake_file *f = &files[n++];
         memset(f, 0, sizeof *f);
-        /* path holds an offset into `strings` until the buffer stops moving */
-        f->path = (const char *)(uintptr_t)strings.len;
         if (dl_buf_printf(&strings, "%s/%s", lake->root, sqlite3_column_text(st, 0)) != DL_OK ||
             dl_buf_append_u8(&strings, 0) != DL_OK)
             DL_FAIL(err, DL_ENOMEM, "out of memory listing files");
@@ -411,8 +410,13 @@ int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t t
         copy_text(f->sha256, sizeof f->sha256, sqlite3_column_text(st, 7));
     }
     if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "listing files", err));
-    for (int64_t i = 0; i < n; i++)
-        files[i].path = (const char *)strings.data + (uintptr_t)files[i].path;
+    /* The paths are packed NUL-terminated in row order; point at them now
+    ** that the buffer no longer moves. */
+    const char *next_path = (const char *)strings.data;
+    for (int64_t i = 0; i < n; i++) {
+        files[i].path = next_path;
+        next_path += strlen(next_path) + 1;
+    }
     out->files = files;
     out->count = n;
     out->strings_ = (char *)strings.data;

@@ -112,10 +112,10 @@ static int dataset_of(const dl_ingest_request *req, int i, char *name, size_t si
     if (req->binance) {
         dl_binance_file bf;
         rc = dl_binance_parse_name(req->files[i], &bf, err);
-        if (rc == DL_OK)
-            rc = dl_dataset_id_make(req->exchange ? req->exchange : "BINANCE",
-                                    req->market ? req->market : "SPOT", bf.symbol, bf.type,
-                                    bf.period, &id, err);
+        if (rc != DL_OK) return rc; /* bf is not filled in */
+        rc = dl_dataset_id_make(req->exchange ? req->exchange : "BINANCE",
+                                req->market ? req->market : "SPOT", bf.symbol, bf.type, bf.period,
+                                &id, err);
         *kind = bf.kind;
     } else {
         rc = dl_dataset_parse(req->dataset, &id, err);
