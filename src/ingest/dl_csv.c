@@ -24,6 +24,7 @@
 */
 #include "ingest/dl_csv.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -718,6 +719,7 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
             p = next;
         }
         dl_column *c = f->out >= 0 ? &cols[f->out] : NULL;
+        assert(c || f->action == ACT_SKIP); /* the plans give every kept field an output */
         bool empty = quoted ? vs == limit : (vs == e || *vs == delim);
         if (empty && f->action != ACT_SKIP) {
             if (!f->nullable) return field_error(r, rec->line, i, SCAN_SYNTAX, vs, vs, err);
@@ -1293,8 +1295,8 @@ int dl_csv_next_batch(dl_csv_reader *r, dl_table *batch, dl_error *err) {
         dl_column_clear(&batch->columns[i]);
         DL_TRY(dl_column_reserve(&batch->columns[i], r->batch_rows, 0, &e));
     }
+    csv_record rec = {0}; /* next_record sets it when it returns 1 */
     while (row < r->batch_rows) {
-        csv_record rec;
         int status = next_record(r, &rec, &e);
         if (status == 0) break;
         if (status == 1) {

@@ -158,7 +158,7 @@ struct struct_spec {
 #define CUSTOM(id, N)                                                                              \
     { id, FK_CUSTOM, N, 0, NO_FLAG, NULL }
 #define ID(id)             ((uint32_t)1 << (id)) /* in a `required` mask */
-#define SPEC_FIELDS(table) .fields = table, .num_fields = (int)(sizeof table / sizeof table[0])
+#define SPEC_FIELDS(table) .fields = (table), .num_fields = (int)(sizeof(table) / sizeof(table)[0])
 
 static int decode_struct(decoder *d, uint8_t wire_type, const struct_spec *spec, void *obj);
 
@@ -394,7 +394,7 @@ static int int_type_decode(decoder *d, void *obj, int16_t id, uint8_t wire_type)
     int8_t bit_width;
     (void)id; /* only 1: bitWidth */
     int rc = dl_tc_read_i8(&d->r, wire_type, &bit_width);
-    lt->bit_width = bit_width;
+    if (rc == DL_OK) lt->bit_width = bit_width;
     return rc;
 }
 

@@ -501,7 +501,10 @@ typedef struct chunk_ctx {
 
 static int ctx_fail(chunk_ctx *x, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int ctx_fail(chunk_ctx *x, int code, const char *fmt, ...) {
+#ifdef __clang_analyzer__ /* the analyzer does not follow variadic calls; see dl_internal.h */
+#define ctx_fail(x, code, ...) (ctx_fail((x), (code), __VA_ARGS__), (code))
+#endif
+static int(ctx_fail)(chunk_ctx *x, int code, const char *fmt, ...) {
     char msg[600];
     va_list ap;
     va_start(ap, fmt);

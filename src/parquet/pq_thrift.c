@@ -27,7 +27,8 @@ void dl_tc_reader_init(dl_tc_reader *r, const uint8_t *buf, size_t len, dl_error
     r->depth = 0;
 }
 
-int dl_tc_fail(dl_tc_reader *r, int code, const char *fmt, ...) {
+/* (The name in parentheses: not the analyzer-only macro of pq_thrift.h.) */
+int(dl_tc_fail)(dl_tc_reader *r, int code, const char *fmt, ...) {
     if (!r->err) return code;
     char msg[512];
     va_list ap;

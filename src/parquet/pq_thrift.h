@@ -72,6 +72,11 @@ int dl_tc_fail(dl_tc_reader *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+#ifdef __clang_analyzer__
+/* For the static analyzer only: it does not follow the variadic call and
+** would explore a failure as a success (see dl_error_set in dl_internal.h). */
+#define dl_tc_fail(r, code, ...) (dl_tc_fail((r), (code), __VA_ARGS__), (code))
+#endif
 
 /* Enters a struct value whose wire type is `wire_type` (DL_TC_STRUCT for a
 ** top-level struct or a list element); `name` is used in messages. */

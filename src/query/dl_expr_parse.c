@@ -134,7 +134,10 @@ static int fail(parser *p, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-static int fail(parser *p, int code, const char *fmt, ...) {
+#ifdef __clang_analyzer__ /* the analyzer does not follow variadic calls; see dl_internal.h */
+#define fail(p, code, ...) (fail((p), (code), __VA_ARGS__), (code))
+#endif
+static int(fail)(parser *p, int code, const char *fmt, ...) {
     char msg[DL_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -570,11 +573,9 @@ static int literal_int_position(parser *p, const expr_column *col, const token *
     int_position pos = {0, 0, true};
     bool is_bool = col->type == DL_TYPE_BOOL;
     bool is_time = col->type == DL_TYPE_TIMESTAMP || col->type == DL_TYPE_DATE;
-    if (lit->kind == TOK_TRUE || lit->kind == TOK_FALSE) {
-        if (!is_bool) return fail_type(p, col, lit);
+    if (is_bool) {
+        if (lit->kind != TOK_TRUE && lit->kind != TOK_FALSE) return fail_type(p, col, lit);
         pos.floor = lit->kind == TOK_TRUE;
-    } else if (is_bool) {
-        return fail_type(p, col, lit);
     } else if (lit->kind == TOK_INT) {
         pos.floor = lit->i;
     } else if (lit->kind == TOK_FLOAT) {
@@ -967,7 +968,7 @@ static int parse_chain(parser *p, expr_kind kind, expr_node **out) {
     int rc = DL_OK;
     tok_kind separator = kind == EXPR_OR ? TOK_OR : TOK_AND;
     dl_buf kids = DL_BUF_INIT;
-    expr_node *child;
+    expr_node *child = NULL;
     for (;;) {
         DL_TRY(kind == EXPR_OR ? parse_chain(p, EXPR_AND, &child) : parse_not(p, &child));
         if (kids.len == 0 && p->tok.kind != separator) { /* not a chain */

@@ -151,7 +151,7 @@ static inline int dl_sort_check_batch(dl_sort_check *sc, const dl_column *col, c
                 return dl_error_set(err, DL_EINVAL,
                                     "%s: '%s' is null at row %lld of the batch (row %lld of the "
                                     "input); rows need a time to be ordered",
-                                    what, name, (long long)i, (long long)(sc->rows_before + i));
+                                    what, name, (long long)i, (long long)sc->rows_before + i);
     int decreasing = sc->have_last && keys[0] < sc->last;
     for (int64_t i = 1; i < n; i++) decreasing |= keys[i] < keys[i - 1];
     if (DL_UNLIKELY(decreasing)) {
@@ -163,7 +163,7 @@ static inline int dl_sort_check_batch(dl_sort_check *sc, const dl_column *col, c
         return dl_error_set(err, DL_EINVAL,
                             "%s: input is not sorted by '%s': row %lld of the batch (row %lld of "
                             "the input) has %lld after %lld",
-                            what, name, (long long)i, (long long)(sc->rows_before + i),
+                            what, name, (long long)i, (long long)sc->rows_before + i,
                             (long long)keys[i], (long long)prev);
     }
     sc->have_last = true;
