@@ -90,6 +90,7 @@ static void build_table(void) {
         dl_stats *st = &stats[c];
         st->has_null_count = true;
         st->null_count = col->null_count;
+        st->num_values = col->length;
         for (int64_t r = 0; r < ROWS; r++) {
             if (!dl_column_is_valid(col, r)) continue;
             dl_value v = {.present = true};

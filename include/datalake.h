@@ -198,6 +198,8 @@ typedef struct dl_stats {
     bool has_min_max; /* min/max valid (and trustworthy) */
     bool has_null_count;
     int64_t null_count;
+    int64_t num_values; /* values in the block, nulls included; 0 = unknown
+                           (with null_count it tells an all-null block) */
     dl_value min, max;
 } dl_stats;
 

@@ -357,6 +357,7 @@ int dl_parquet_chunk_stats(const dl_parquet_reader *r, int g, int c, dl_stats *o
     const dl_pq_statistics *s = &cm->statistics;
     out->has_null_count = s->has_null_count && s->null_count >= 0;
     out->null_count = out->has_null_count ? s->null_count : 0;
+    out->num_values = cm->num_values;
     const dl_pq_leaf *leaf = &r->leaves[c];
     const dl_field *f = &r->schema.fields[c];
     if (r->order_trusted[c] && s->has_min_value && s->has_max_value) {
@@ -454,6 +455,7 @@ int dl_parquet_page_stats(const dl_parquet_reader *r, int g, int c, dl_page_stat
             if (ci.has_null_counts) {
                 res[p].stats.has_null_count = true;
                 res[p].stats.null_count = ci.null_counts[p];
+                res[p].stats.num_values = res[p].num_rows;
             }
             if (!ci.null_pages[p] && r->order_trusted[c]) {
                 /* string views must outlive this call: point into the file */

@@ -483,6 +483,11 @@ static expr_scalar set_member(const expr_set *set, int64_t k) {
     return s;
 }
 
+/* Every value of the block is null (known from the counts)? */
+static bool all_null(const dl_stats *s) {
+    return s->has_null_count && s->num_values > 0 && s->null_count >= s->num_values;
+}
+
 /* Are min/max usable?  NaN bounds and NULL string bounds are not. */
 static bool stats_usable(expr_class cls, const dl_stats *s) {
     if (!s->has_min_max) return false;
@@ -566,12 +571,15 @@ static maybe prune_node(const dl_expr *e, const expr_node *node, const dl_stats 
     case EXPR_IS_NULL: {
         const dl_stats *s = &stats[e->columns[node->slot].field];
         bool may_have_null = !(s->has_null_count && s->null_count == 0);
-        /* whether any value is present is unknown (no row count) */
-        return node->negated ? (maybe){true, may_have_null} : (maybe){may_have_null, true};
+        bool may_have_value = !all_null(s);
+        return node->negated ? (maybe){may_have_value, may_have_null}
+                             : (maybe){may_have_null, may_have_value};
     }
     case EXPR_CMP:
     case EXPR_IN: {
         const dl_stats *s = &stats[e->columns[node->slot].field];
+        /* a comparison with null is neither true nor false (not of it too) */
+        if (all_null(s)) return (maybe){false, false};
         if (node->kind == EXPR_CMP && (node->op == EXPR_ALWAYS || node->op == EXPR_NEVER))
             return prune_compare(node, s); /* needs no statistics */
         if (!stats_usable(node->cls, s)) return MAYBE_ANY;

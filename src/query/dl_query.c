@@ -448,6 +448,7 @@ static bool row_group_may_match(file_scan *fs, int g) {
         if (fc < 0) { /* a column the file lacks: all null */
             st->has_null_count = true;
             st->null_count = dl_parquet_row_group_rows(fs->r, g);
+            st->num_values = st->null_count;
         } else if (dl_parquet_chunk_stats(fs->r, g, fc, st, NULL) == DL_OK) {
             widen_stats(&fs->fsch->fields[fc], &uni->fields[c], st);
         } else {

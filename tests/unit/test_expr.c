@@ -1046,6 +1046,7 @@ static void block_stats(const dl_table *t, int c, int64_t from, int64_t n, dl_st
     }
     st->has_min_max = seen && rnd_int(0, 9) != 0;
     if (!st->has_null_count) st->null_count = 0;
+    st->num_values = rnd_int(0, 3) != 0 ? n : 0; /* sometimes unknown */
 }
 
 DL_TEST(expr_pruning_is_sound) {
@@ -1147,6 +1148,22 @@ DL_TEST(expr_pruning_cases) {
     MAY("trade_count is not null", true);
     st[C_COUNT].null_count = 3;
     MAY("trade_count is null", true);
+    /* an all-null block (null_count == num_values, e.g. a file that lacks
+    ** the column): no comparison can hold, `is null` must */
+    st[C_COUNT] = (dl_stats){.has_null_count = true, .null_count = 40, .num_values = 40};
+    MAY("trade_count > 5", false);
+    MAY("not (trade_count > 5)", false);
+    MAY("trade_count in (1, 2)", false);
+    MAY("trade_count not in (1, 2)", false);
+    MAY("trade_count is not null", false);
+    MAY("trade_count is null", true);
+    MAY("not (trade_count is not null)", true);
+    MAY("trade_count > 5 or close > 0", true);
+    st[C_COUNT].num_values = 0; /* unknown block size: nothing can be pruned */
+    MAY("trade_count > 5", true);
+    MAY("trade_count is not null", true);
+    st[C_COUNT].num_values = 41; /* one value present */
+    MAY("trade_count is not null", true);
     st[C_SYMBOL] = (dl_stats){.has_min_max = true,
                               .min = {.present = true, .s = (const uint8_t *)"BTC", .len = 3},
                               .max = {.present = true, .s = (const uint8_t *)"BTCUSDT", .len = 7}};

@@ -1055,6 +1055,13 @@ DL_TEST(query_pruning_statistics) {
     ** page but those around 10:00-10:05 (no ts range is involved) */
     CHECK(st.rows_page_pruned > 0);
     CHECK(st.rows_scanned <= 2 * PAGE_ROWS);
+    /* `extra` exists only in AAA's later files: the row groups of the
+    ** earlier files are all-null for it and pruned (null_count == values) */
+    st = check_pruned_query(lake, 0, INT64_MIN, INT64_MAX, "extra is not null");
+    CHECK(st.rows_returned > 0);
+    CHECK(st.row_groups_pruned > 0);
+    dl_query_stats st_all = check_pruned_query(lake, 0, INT64_MIN, INT64_MAX, NULL);
+    CHECK(st.rows_scanned < st_all.rows_scanned);
     /* ... and at their edges they keep exactly the matching rows */
     check_pruned_query(lake, 1, INT64_MIN, DAY0 + NUM_DAYS / 2 * DAY_US, "lvl <= -5");
     check_pruned_query(lake, 1, INT64_MIN, DAY0 + NUM_DAYS / 2 * DAY_US, "lvl >= 15");
