@@ -991,7 +991,10 @@ cleanup:
 
 static int tree_depth(const expr_node *n) {
     int deepest = 0;
-    for (int i = 0; i < n->num_children; i++) deepest = DL_MAX(deepest, tree_depth(n->children[i]));
+    for (int i = 0; i < n->num_children; i++) {
+        int d = tree_depth(n->children[i]); /* once: DL_MAX evaluates twice */
+        if (d > deepest) deepest = d;
+    }
     return deepest + 1;
 }
 
