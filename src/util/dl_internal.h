@@ -39,6 +39,8 @@
 #endif
 
 #define DL_UNUSED(x) ((void)(x))
+/* Both evaluate an argument twice: pass plain values, never a (recursive or
+** costly) call -- that once made the expression parser exponential. */
 #define DL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DL_MAX(a, b) ((a) > (b) ? (a) : (b))
 
