@@ -9,16 +9,9 @@
 # Env: DL = path of the dl binary (default build/release/dl).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-DL=${DL:-build/release/dl}
-DL=$(realpath "$DL")
-GEN=${DL_BENCH_GEN:-/work/shared/bench/gen.mjs}
-[ -f "$GEN" ] || GEN=../shared/bench/gen.mjs
-T=$(mktemp -d "${TMPDIR:-/tmp}/dl_lake_cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-passed=0; failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+TEST_NAME=lake_cli
+# shellcheck source=cli_lib.sh
+source tests/cli/cli_lib.sh
 
 node "$GEN" --out "$T/gen" --small >/dev/null 2>&1 || { echo "cannot run $GEN"; echo "0 passed, 1 failed"; exit 1; }
 K=$T/gen/klines

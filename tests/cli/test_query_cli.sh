@@ -15,24 +15,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
-DL=${DL:-build/release/dl}
-DL=$(realpath "$DL")
-GEN=${DL_BENCH_GEN:-/work/shared/bench/gen.mjs}
-[ -f "$GEN" ] || GEN=../shared/bench/gen.mjs
-T=$(mktemp -d "${TMPDIR:-/tmp}/dl_query_cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-passed=0; failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# fails NAME EXIT_CODE NEEDLE CMD...: the command exits with EXIT_CODE and its stderr has NEEDLE
-fails() {
-  local name=$1 want=$2 needle=$3; shift 3
-  local msg rc
-  msg=$("$@" 2>&1 >/dev/null); rc=$?
-  if [ "$rc" = "$want" ] && grep -qF -- "$needle" <<<"$msg"; then ok "$name"
-  else bad "$name (exit $rc: $msg)"; fi
-}
+TEST_NAME=query_cli
+# shellcheck source=cli_lib.sh
+source tests/cli/cli_lib.sh
 
 node "$GEN" --out "$T/gen" --small >/dev/null 2>&1 || { echo "cannot run $GEN"; echo "0 passed, 1 failed"; exit 1; }
 K=$T/gen/klines

@@ -1,0 +1,23 @@
+# cli_lib.sh -- shared set-up of the lake CLI tests (sourced, not run):
+# resolves $DL (absolute) and $GEN (the bench generator), makes a scratch
+# directory $T removed on exit, and defines the ok/bad/check/fails helpers
+# and the passed/failed counters the tests report as "N passed, N failed".
+# Usage: TEST_NAME=foo; source "$(dirname "$0")/cli_lib.sh"   (from the repo root)
+DL=${DL:-build/release/dl}
+DL=$(realpath "$DL")
+GEN=${DL_BENCH_GEN:-../shared/bench/gen.mjs}
+[ -f "$GEN" ] || GEN=/work/shared/bench/gen.mjs
+T=$(mktemp -d "${TMPDIR:-/tmp}/dl_${TEST_NAME:-cli}.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+passed=0; failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# fails NAME EXIT_CODE NEEDLE CMD...: the command exits with EXIT_CODE and its stderr has NEEDLE
+fails() {
+  local name=$1 want=$2 needle=$3; shift 3
+  local msg rc
+  msg=$("$@" 2>&1 >/dev/null); rc=$?
+  if [ "$rc" = "$want" ] && grep -qF -- "$needle" <<<"$msg"; then ok "$name"
+  else bad "$name (exit $rc: $msg)"; fi
+}
