@@ -47,6 +47,7 @@ int cli_cmd_join(int argc, char **argv);
 /* Monotonic clock in seconds (for timings and progress rates). */
 double cli_now_seconds(void);
 
+
 /* ---- option parsing ---- */
 
 #define CLI_MAX_OPTIONS 32
@@ -123,6 +124,11 @@ void cli_buf_printf(cli_buf *b, const char *fmt, ...)
 #endif
     ;
 void cli_buf_free(cli_buf *b);
+
+/* Benchmark digests (dl bench): appends Number(x.toPrecision(6)) as
+** JavaScript prints it; a timestamp column's value i in epoch ms (floor). */
+void cli_put_r6(cli_buf *b, double x);
+int64_t cli_ts_ms(const dl_column *ts, int64_t i);
 /* Exits with "dl: out of memory" when NULL. */
 void *cli_xrealloc(void *p, size_t n);
 /* Splits a comma-separated list "a,b,c" into *names, pointers into *copy (a

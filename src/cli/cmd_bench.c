@@ -50,8 +50,7 @@ double cli_now_seconds(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Number(x.toPrecision(6)) printed as JavaScript would. */
-static void put_r6(cli_buf *b, double x) {
+void cli_put_r6(cli_buf *b, double x) {
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%.6g", x);
     dl_format_double(strtod(tmp, NULL), tmp, sizeof tmp);
@@ -89,7 +88,7 @@ static void digest_init(digest *d) {
     d->last_ts = INT64_MIN;
 }
 
-static int64_t ts_ms(const dl_column *ts, int64_t i) {
+int64_t cli_ts_ms(const dl_column *ts, int64_t i) {
     int64_t v = ((const int64_t *)ts->values)[i];
     switch (ts->unit) {
     case DL_UNIT_MS:
@@ -117,27 +116,28 @@ static void digest_add(digest *d, const dl_table *t, const char *const *dsums, i
         for (int64_t i = 0; i < t->num_rows; i++) d->isums[k] += v[i];
     }
     for (int64_t i = 0; i < t->num_rows; i++) {
-        int64_t x = ts_ms(&t->columns[ts], i);
+        int64_t x = cli_ts_ms(&t->columns[ts], i);
         if (x < d->first_ts) d->first_ts = x;
         if (x > d->last_ts) d->last_ts = x;
     }
     d->rows += t->num_rows;
 }
 
-/* {"rows":..,"sum_a":..,...,"first_ts":..,"last_ts":..} */
+/* {"rows":..,"sum_a":..,...,"sum_int":..,"first_ts":..,"last_ts":..}: the
+** double sums (6 significant digits), then the exact integer sums, in the
+** peers' key order. */
 static void digest_json(const digest *d, cli_buf *b, const char *const *dnames, int nd,
-                        const char *const *inames, int ni, const int *order, int norder) {
+                        const char *const *inames, int ni) {
     cli_buf_puts(b, "{\"rows\":");
     put_i64(b, d->rows);
-    for (int k = 0; k < norder; k++) {
-        int o = order[k];
-        cli_buf_printf(b, ",\"%s\":", o < nd ? dnames[o] : inames[o - nd]);
-        if (o < nd)
-            put_r6(b, d->sums[o]);
-        else
-            put_i64(b, d->isums[o - nd]);
+    for (int k = 0; k < nd; k++) {
+        cli_buf_printf(b, ",\"%s\":", dnames[k]);
+        cli_put_r6(b, d->sums[k]);
     }
-    (void)ni;
+    for (int k = 0; k < ni; k++) {
+        cli_buf_printf(b, ",\"%s\":", inames[k]);
+        put_i64(b, d->isums[k]);
+    }
     if (d->rows) {
         cli_buf_puts(b, ",\"first_ts\":");
         put_i64(b, d->first_ts);
@@ -193,8 +193,7 @@ static int case_scan_range(bench_ctx *c) {
         digest_add(&d, &batch, dn, 1, NULL, 0);
     if (rc == DL_OK) {
         static const char *const names[] = {"sum_close"};
-        static const int order[] = {0};
-        digest_json(&d, &c->check, names, 1, NULL, 0, order, 1);
+        digest_json(&d, &c->check, names, 1, NULL, 0);
         c->rows = d.rows;
     }
     dl_table_free(&batch);
@@ -275,11 +274,7 @@ static int case_bars(bench_ctx *c, bool from_trades) {
         static const char *const names[] = {"sum_open",  "sum_high",   "sum_low",
                                             "sum_close", "sum_volume", "sum_vwap"};
         static const char *const inames[] = {"sum_trades"};
-        static const int korder[] = {
-            0, 1, 2, 3, 4, 5}; /* klines: 5 double sums then trades (index 5 = inames[0]) */
-        static const int torder[] = {0, 1, 2, 3, 4, 5, 6}; /* trades: 6 double sums then trades */
-        digest_json(&d, &c->check, names, nd, inames, 1, from_trades ? torder : korder,
-                    from_trades ? 7 : 6);
+        digest_json(&d, &c->check, names, nd, inames, 1);
         c->rows = d.rows;
     }
     if (from_trades)
@@ -359,7 +354,7 @@ static int case_asof(bench_ctx *c) {
         cli_buf_puts(&c->check, ",\"matched\":");
         put_i64(&c->check, matched);
         cli_buf_puts(&c->check, ",\"sum_price_minus_close\":");
-        put_r6(&c->check, diff);
+        cli_put_r6(&c->check, diff);
         cli_buf_puts(&c->check, "}");
         c->rows = matched;
     }
@@ -424,13 +419,13 @@ static int case_lake_aggregate(bench_ctx *c) {
         cli_buf_printf(&c->check, "{\"symbols\":%d,\"rows\":", n);
         put_i64(&c->check, total);
         cli_buf_puts(&c->check, ",\"sum_volume\":");
-        put_r6(&c->check, vtotal);
+        cli_put_r6(&c->check, vtotal);
         cli_buf_puts(&c->check, ",\"per_symbol\":{");
         for (int i = 0; i < n; i++) {
             cli_buf_printf(&c->check, "%s\"%s\":[", i ? "," : "", syms[i]);
             put_i64(&c->check, rows[i]);
             cli_buf_puts(&c->check, ",");
-            put_r6(&c->check, vols[i]);
+            cli_put_r6(&c->check, vols[i]);
             cli_buf_puts(&c->check, "]");
         }
         cli_buf_puts(&c->check, "}}");

@@ -25,13 +25,6 @@ typedef struct ingest_sums {
     int64_t rows;
 } ingest_sums;
 
-static void put_r6(cli_buf *b, double x) {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.6g", x);
-    dl_format_double(strtod(tmp, NULL), tmp, sizeof tmp);
-    cli_buf_puts(b, tmp);
-}
-
 /* Reads every dataset of the lake back and builds the check. */
 static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check, dl_error *err) {
     dl_dataset_info *ds = NULL;
@@ -55,12 +48,8 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     rc = dl_query_open(lake, &spec, &q, err);
     if (rc == DL_OK) rc = dl_table_init(&b, dl_query_schema(q), err);
     while (rc == DL_OK && (rc = dl_query_next(q, &b, err)) == DL_OK && b.num_rows > 0) {
-        const int64_t *ts = b.columns[0].values;
-        int64_t per_ms = b.columns[0].unit == DL_UNIT_US   ? 1000
-                         : b.columns[0].unit == DL_UNIT_NS ? 1000000
-                                                           : 1;
         for (int64_t r = 0; r < b.num_rows; r++) {
-            int64_t t = ts[r] / per_ms;
+            int64_t t = cli_ts_ms(&b.columns[0], r);
             if (t < s.first_ts) s.first_ts = t;
             if (t > s.last_ts) s.last_ts = t;
         }
@@ -90,7 +79,7 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
         int nd = klines ? 2 : 3;
         for (int c = 0; c < nd; c++) {
             cli_buf_printf(check, ",\"%s\":", klines ? kn[c] : tn[c]);
-            put_r6(check, s.d[c]);
+            cli_put_r6(check, s.d[c]);
         }
         cli_buf_printf(check, ",\"%s\":%lld", klines ? "sum_trades" : "buyer_maker",
                        (long long)s.i[0]);
