@@ -330,8 +330,7 @@ static bool value_le(const dl_field *f, const dl_value *a, const dl_value *b) {
         return a->f <= b->f;
     case DL_TYPE_STRING:
     case DL_TYPE_BINARY: {
-        int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
-        return c < 0 || (c == 0 && a->len <= b->len);
+        return dl_bytes_cmp(a->s, a->len, b->s, b->len) <= 0;
     }
     default:
         return a->i <= b->i;

@@ -62,11 +62,6 @@ typedef struct stat_acc {
     int64_t nulls, nans;
 } stat_acc;
 
-static int bytes_cmp(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : (al < bl ? -1 : al > bl);
-}
-
 static void stat_merge(stat_acc *dst, const stat_acc *src, dl_type type) {
     dst->nulls += src->nulls;
     dst->nans += src->nans;
@@ -86,11 +81,11 @@ static void stat_merge(stat_acc *dst, const stat_acc *src, dl_type type) {
         break;
     case DL_TYPE_STRING:
     case DL_TYPE_BINARY:
-        if (bytes_cmp(src->smin, src->smin_len, dst->smin, dst->smin_len) < 0) {
+        if (dl_bytes_cmp(src->smin, src->smin_len, dst->smin, dst->smin_len) < 0) {
             dst->smin = src->smin;
             dst->smin_len = src->smin_len;
         }
-        if (bytes_cmp(src->smax, src->smax_len, dst->smax, dst->smax_len) > 0) {
+        if (dl_bytes_cmp(src->smax, src->smax_len, dst->smax, dst->smax_len) > 0) {
             dst->smax = src->smax;
             dst->smax_len = src->smax_len;
         }
@@ -131,11 +126,11 @@ static void stat_compute(const dl_column *col, int64_t from, int64_t n, stat_acc
         case DL_TYPE_BINARY: {
             const uint8_t *s = (const uint8_t *)col->data + col->offsets[i];
             uint32_t len = (uint32_t)(col->offsets[i + 1] - col->offsets[i]);
-            if (!acc->has || bytes_cmp(s, len, acc->smin, acc->smin_len) < 0) {
+            if (!acc->has || dl_bytes_cmp(s, len, acc->smin, acc->smin_len) < 0) {
                 acc->smin = s;
                 acc->smin_len = len;
             }
-            if (!acc->has || bytes_cmp(s, len, acc->smax, acc->smax_len) > 0) {
+            if (!acc->has || dl_bytes_cmp(s, len, acc->smax, acc->smax_len) > 0) {
                 acc->smax = s;
                 acc->smax_len = len;
             }
@@ -250,27 +245,6 @@ typedef struct dict_build {
     int64_t plain_bytes; /* size of the dictionary page, PLAIN encoded */
 } dict_build;
 
-static uint64_t hash64(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    while (n >= 8) {
-        h = hash64(h ^ dl_load_u64le(p));
-        p += 8;
-        n -= 8;
-    }
-    uint64_t tail = 0;
-    if (n) memcpy(&tail, p, n);
-    return hash64(h ^ tail ^ ((uint64_t)n << 56));
-}
-
 static uint64_t fixed_bits(const dl_column *col, int64_t i) {
     switch (dl_type_width(col->type)) {
     case 1:
@@ -313,10 +287,10 @@ static bool dict_try_build(const dl_column *col, int64_t from, int64_t n, int64_
         if (col->validity && !dl_bitmap_get(col->validity, i)) continue;
         uint64_t h;
         if (var)
-            h = hash_bytes((const uint8_t *)col->data + col->offsets[i],
-                           (size_t)(col->offsets[i + 1] - col->offsets[i]));
+            h = dl_hash_bytes((const uint8_t *)col->data + col->offsets[i],
+                              (size_t)(col->offsets[i + 1] - col->offsets[i]));
         else
-            h = hash64(fixed_bits(col, i));
+            h = dl_hash64(fixed_bits(col, i));
         size_t s = (size_t)h & (slots - 1);
         int32_t id;
         for (;;) {
@@ -341,9 +315,10 @@ static bool dict_try_build(const dl_column *col, int64_t from, int64_t n, int64_
                 memset(nt, 0xff, nslots * sizeof(int32_t));
                 for (int64_t v = 0; v < d->num_values; v++) {
                     int64_t r = d->first_row[v];
-                    uint64_t hh = var ? hash_bytes((const uint8_t *)col->data + col->offsets[r],
-                                                   (size_t)(col->offsets[r + 1] - col->offsets[r]))
-                                      : hash64(fixed_bits(col, r));
+                    uint64_t hh =
+                        var ? dl_hash_bytes((const uint8_t *)col->data + col->offsets[r],
+                                            (size_t)(col->offsets[r + 1] - col->offsets[r]))
+                            : dl_hash64(fixed_bits(col, r));
                     size_t t = (size_t)hh & (nslots - 1);
                     while (nt[t] >= 0) t = (t + 1) & (nslots - 1);
                     nt[t] = (int32_t)v;
@@ -973,8 +948,8 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
                         cmin = (a->fmin > b->fmin) - (a->fmin < b->fmin);
                         cmax = (a->fmax > b->fmax) - (a->fmax < b->fmax);
                     } else if (is_var(j->field->type)) {
-                        cmin = bytes_cmp(a->smin, a->smin_len, b->smin, b->smin_len);
-                        cmax = bytes_cmp(a->smax, a->smax_len, b->smax, b->smax_len);
+                        cmin = dl_bytes_cmp(a->smin, a->smin_len, b->smin, b->smin_len);
+                        cmax = dl_bytes_cmp(a->smax, a->smax_len, b->smax, b->smax_len);
                     } else {
                         cmin = (a->imin > b->imin) - (a->imin < b->imin);
                         cmax = (a->imax > b->imax) - (a->imax < b->imax);

@@ -137,7 +137,7 @@ static bool set_has_int(const expr_set *set, int64_t v) {
 }
 
 static bool set_has_bytes(const expr_set *set, const uint8_t *p, size_t len) {
-    for (uint64_t h = dl_expr_hash_bytes(p, len);; h++) {
+    for (uint64_t h = dl_hash_bytes(p, len);; h++) {
         int64_t k = set->slots[h & set->mask];
         if (k < 0) return false;
         const expr_bytes *b = &set->bytes[k];
@@ -182,7 +182,7 @@ static void compare_bytes_column(const dl_column *col, int64_t begin, int64_t n,
         for (int64_t i = 0; i < n; i++) {
             size_t len = (size_t)(off[i + 1] - off[i]);
             const uint8_t *s = len ? data + off[i] : lit.ptr; /* no NULL data into memcmp */
-            out[i] = truth[dl_expr_bytes_cmp(s, len, lit.ptr, lit.len) + 1];
+            out[i] = truth[dl_bytes_cmp(s, len, lit.ptr, lit.len) + 1];
         }
     }
 }
@@ -469,7 +469,7 @@ static int compare_to_stat(expr_class cls, const expr_scalar *lit, const dl_valu
     case EXPR_CLASS_F64:
         return (lit->f > v->f) - (lit->f < v->f);
     case EXPR_CLASS_BYTES:
-        return dl_expr_bytes_cmp(lit->s.ptr, lit->s.len, v->s ? v->s : lit->s.ptr, v->len);
+        return dl_bytes_cmp(lit->s.ptr, lit->s.len, v->s ? v->s : lit->s.ptr, v->len);
     default:
         return (lit->i > v->i) - (lit->i < v->i);
     }

@@ -21,6 +21,7 @@
 
 #include "datalake.h"
 #include "util/dl_buf.h"
+#include "util/dl_internal.h"
 
 /* Limits that keep hostile filter text from exhausting stack or memory. */
 #define DL_EXPR_MAX_TEXT    ((size_t)1 << 20) /* bytes of filter text */
@@ -123,19 +124,6 @@ struct dl_expr {
 static inline uint64_t dl_expr_hash_int(int64_t v) {
     uint64_t x = (uint64_t)v * 0x9E3779B97F4A7C15ull;
     return x ^ (x >> 29);
-}
-static inline uint64_t dl_expr_hash_bytes(const uint8_t *p, size_t len) {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h ^ (h >> 32);
-}
-
-/* Lexicographic byte order (memcmp, then shorter first), -1/0/1. */
-static inline int dl_expr_bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0) return c < 0 ? -1 : 1;
-    return (alen > blen) - (alen < blen);
 }
 
 #endif /* DL_EXPR_INT_H */

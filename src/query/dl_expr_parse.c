@@ -707,17 +707,13 @@ static int bind_compare(parser *p, int field, size_t offset, expr_op op, const t
 
 /* ---- in-lists ---- */
 
-static int compare_int64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 static int compare_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 static int compare_bytes(const void *a, const void *b) {
     const expr_bytes *x = a, *y = b;
-    return dl_expr_bytes_cmp(x->ptr, x->len, y->ptr, y->len);
+    return dl_bytes_cmp(x->ptr, x->len, y->ptr, y->len);
 }
 
 /* Sorts and de-duplicates the collected literals into the arena and
@@ -728,7 +724,7 @@ static int finish_set(parser *p, expr_node *n, dl_buf *values, size_t width) {
     int (*cmp)(const void *, const void *) =
         n->cls == EXPR_CLASS_BYTES                               ? compare_bytes
         : (n->cls == EXPR_CLASS_F32 || n->cls == EXPR_CLASS_F64) ? compare_double
-                                                                 : compare_int64;
+                                                                 : dl_cmp_i64;
     if (count > 1) qsort(values->data, count, width, cmp);
     size_t unique = 0;
     for (size_t i = 0; i < count; i++)
@@ -754,7 +750,7 @@ static int finish_set(parser *p, expr_node *n, dl_buf *values, size_t width) {
     set->mask = slots - 1;
     for (size_t k = 0; k < unique; k++) {
         uint64_t h = set->ints ? dl_expr_hash_int(set->ints[k])
-                               : dl_expr_hash_bytes(set->bytes[k].ptr, set->bytes[k].len);
+                               : dl_hash_bytes(set->bytes[k].ptr, set->bytes[k].len);
         while (set->slots[h & set->mask] >= 0) h++;
         set->slots[h & set->mask] = (int64_t)k;
     }

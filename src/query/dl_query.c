@@ -628,11 +628,6 @@ typedef struct page_list {
     int count, at;
 } page_list;
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int read_matching_pages(file_scan *fs, int g, int64_t begin, int64_t end, dl_table *t,
                                int64_t *pruned_rows, dl_error *err) {
     dl_query *q = fs->q;
@@ -671,7 +666,7 @@ static int read_matching_pages(file_scan *fs, int g, int64_t begin, int64_t end,
         for (int p = 0; p < lists[l].count; p++)
             if (lists[l].pages[p].first_row > begin && lists[l].pages[p].first_row < end)
                 bounds[nb++] = lists[l].pages[p].first_row;
-    qsort(bounds, (size_t)nb, sizeof *bounds, cmp_i64);
+    qsort(bounds, (size_t)nb, sizeof *bounds, dl_cmp_i64);
     /* chunk statistics (from row_group_may_match) for columns without pages */
     memcpy(seg, fs->stats, sizeof(dl_stats) * (size_t)uni->num_fields);
     int64_t run = -1;

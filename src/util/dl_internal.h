@@ -85,6 +85,44 @@ static inline int dl_bit_width(uint64_t v) {
     return v == 0 ? 0 : 64 - __builtin_clzll(v);
 }
 
+/* Lexicographic byte order (memcmp, then the shorter first): -1, 0 or 1
+** exactly (callers index tables with it).  Accepts NULL with length 0. */
+static inline int dl_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen) {
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0) return c < 0 ? -1 : 1;
+    return (alen > blen) - (alen < blen);
+}
+
+/* qsort/bsearch comparator of int64_t values. */
+static inline int dl_cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* 64-bit mixer (murmur3 finaliser) and a hash of bytes built on it, for the
+** writer's dictionaries and the filter's in-lists. */
+static inline uint64_t dl_hash64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+static inline uint64_t dl_hash_bytes(const void *data, size_t n) {
+    const uint8_t *p = data;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        h = dl_hash64(h ^ dl_load_u64le(p));
+        p += 8;
+        n -= 8;
+    }
+    uint64_t tail = 0;
+    if (n) memcpy(&tail, p, n);
+    return dl_hash64(h ^ tail ^ ((uint64_t)n << 56));
+}
+
 static inline void dl_bitmap_set(uint8_t *bm, int64_t i) {
     bm[i >> 3] |= (uint8_t)(1u << (i & 7));
 }
