@@ -40,6 +40,7 @@ typedef struct cli_command {
 int cli_cmd_schema(int argc, char **argv);
 int cli_cmd_cat(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
+int cli_demo_parquet(int argc, char **argv); /* `dl demo parquet` */
 int cli_cmd_query(int argc, char **argv);
 int cli_cmd_resample(int argc, char **argv);
 int cli_cmd_join(int argc, char **argv);

@@ -14,7 +14,8 @@
 static const cli_command commands[] = {
     {"schema", cli_cmd_schema, "describe a Parquet file: columns, row groups, statistics"},
     {"cat", cli_cmd_cat, "print the rows of a Parquet file as a table, CSV or JSON lines"},
-    {"demo", cli_cmd_demo, "write, read back and verify a sample OHLCV Parquet file"},
+    {"demo", cli_cmd_demo,
+     "the lake's main job on a built-in Binance sample (demo parquet: a file)"},
     {"init", cli_cmd_init, "create an empty lake (catalog and work directories)"},
     {"ingest", cli_cmd_ingest, "ingest Binance archives or a generic CSV into the lake"},
     {"ls", cli_cmd_ls, "list the lake's datasets with ranges, rows and sizes"},

@@ -78,21 +78,40 @@ run cat x.parquet --format xml
 expect "unknown --format: usage error" 2 "" "table, csv or jsonl"
 run schema x.parquet --json=yes
 expect "flag given a value: usage error" 2 "" "takes no value"
-run demo --rows many
-expect "dl demo --rows junk: usage error" 2 "" "--rows"
+run demo parquet --rows many
+expect "dl demo parquet --rows junk: usage error" 2 "" "--rows"
 
 # ---------------------------------------------------------------- demo
 demo=$tmp/demo.parquet
-run demo --out "$demo" --rows 500
+run demo parquet --out "$demo" --rows 500
 expect "dl demo writes, reads back and verifies" 0 "verified: 500 rows x 9 columns"
 grep -q "taker_buy_volume" "$tmp/out" || fail "dl demo prints the schema"
-run demo --rows 30
+run demo parquet --rows 30
 expect "dl demo to a temporary file" 0 "wrote 30 rows to .*dl-demo-.*\.parquet"
 tmpfile=$(sed -n 's/^dl demo: wrote 30 rows to \(.*\) ([0-9]* bytes)$/\1/p' "$tmp/out")
 if [ -n "$tmpfile" ] && [ -f "$tmpfile" ]; then ok "dl demo names the file it wrote"; rm -f "$tmpfile"
 else fail "dl demo names the file it wrote" "no file '$tmpfile'"; fi
-run demo --rows 0 --out "$tmp/empty.parquet"
+run demo parquet --rows 0 --out "$tmp/empty.parquet"
 expect "dl demo with 0 rows" 0 "verified: 0 rows"
+
+# the lake's main job on the built-in sample (README's first command)
+run demo --dir "$tmp/job"
+expect "dl demo runs the lake's main job" 0 "ok: 8 files .* 0 problems"
+grep -q '2024-01-02T10:00:00.000000Z .. 2024-01-02T11:59:00.000000Z  120 missing' "$tmp/out" ||
+  fail "dl demo shows BTCUSDT's two-hour outage" "$(head -c 300 "$tmp/out")"
+grep -q '2024-01-02T00:00:00.000000Z .. 2024-01-02T23:59:00.000000Z  1440 missing' "$tmp/out" ||
+  fail "dl demo shows ETHUSDT's missing day"
+grep -Eq '^query: 2 datasets, .* rows returned' "$tmp/err" || fail "dl demo prints pruning statistics"
+grep -q 'BINANCE/SPOT/BTCUSDT/agg/1h: 3 of 3 days recomputed (4200 rows -> 70 bars)' "$tmp/out" ||
+  fail "dl demo resamples 4200 minutes (two missing hours) to 70 hourly bars"
+[ "$(DL_ROOT=$tmp/job/lake "$DL" query BINANCE/SPOT/ETHUSDT/raw/1m --format csv | wc -l)" = 2881 ] ||
+  fail "dl demo keeps its lake with --dir: ETHUSDT has 2 days of 1440 bars"
+run demo --dir "$tmp/job"
+expect "dl demo refuses to reuse a lake" 2 "" "exists already"
+mkdir -p "$tmp/private"
+TMPDIR=$tmp/private run demo
+expect "dl demo in a temporary directory" 0 "0 problems"
+[ -z "$(ls -A "$tmp/private")" ] || fail "dl demo removes its temporary directory" "$(ls "$tmp/private")"
 
 # ---------------------------------------------------------------- cat
 run cat "$demo" --format jsonl
