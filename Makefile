@@ -3,7 +3,8 @@
 # is small, every module is a directory of .c files, and one file keeps the
 # build readable without a configure step.
 #
-#   make                 release build in build/release (dl, libdatalake.a, dl_tests)
+#   make                 release build in build/release (dl, libdatalake.a,
+#                        libdatalake.so.0, dl_tests)
 #   make MODE=asan       the same under AddressSanitizer + UBSan in build/asan
 #   make fuzz            libFuzzer targets (clang) in build/fuzz
 #   make bench           benchmark programs in build/release
@@ -18,7 +19,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
         -Wno-missing-field-initializers
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Iinclude -Isrc \
-               -pthread -fPIC $(PKG_CFLAGS)
+               -pthread -fPIC -fvisibility=hidden $(PKG_CFLAGS)
 
 ifeq ($(MODE),release)
   OPT := -O2 -g -DNDEBUG -march=x86-64-v2
@@ -45,14 +46,20 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(OUT)/tools/%)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+# shared library: the soname carries the header's major version; only the
+# DL_API functions are exported (everything is built -fvisibility=hidden)
+VERSION_OF = $(shell sed -n 's/^\#define DL_VERSION_$(1) *\([0-9]*\).*/\1/p' include/datalake.h)
+SO_MAJOR := $(call VERSION_OF,MAJOR)
+SO_VERSION := $(SO_MAJOR).$(call VERSION_OF,MINOR).$(call VERSION_OF,PATCH)
+SO_NAME := libdatalake.so.$(SO_MAJOR)
 CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(OUT)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/%)
 
 .PHONY: all lib test fuzz bench clean format format-check tidy
-all: $(OUT)/dl $(OUT)/dl_tests $(TOOL_BIN)
+all: $(OUT)/dl $(OUT)/dl_tests $(TOOL_BIN) $(OUT)/libdatalake.so
 
-lib: $(OUT)/libdatalake.a
+lib: $(OUT)/libdatalake.a $(OUT)/libdatalake.so
 
 $(OUT)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,6 +68,13 @@ $(OUT)/obj/%.o: %.c
 $(OUT)/libdatalake.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/libdatalake.so.$(SO_VERSION): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,--no-undefined $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(OUT)/$(SO_NAME): $(OUT)/libdatalake.so.$(SO_VERSION)
+	ln -sf $(notdir $<) $@
+$(OUT)/libdatalake.so: $(OUT)/$(SO_NAME)
+	ln -sf $(notdir $<) $@
 
 $(OUT)/dl: $(CLI_OBJ) $(OUT)/libdatalake.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(OUT)/libdatalake.a $(LIBS)

@@ -28,7 +28,34 @@
 extern "C" {
 #endif
 
-#define DL_VERSION_STRING "0.1.0"
+/* ------------------------------------------------------------------ */
+/* Version and symbol visibility                                        */
+/* ------------------------------------------------------------------ */
+
+/* The library version.  The shared library's soname carries the major
+** number (libdatalake.so.0): it changes only when the ABI breaks. */
+#define DL_VERSION_MAJOR    0
+#define DL_VERSION_MINOR    1
+#define DL_VERSION_PATCH    0
+#define DL_VERSION_STR_(x)  #x
+#define DL_VERSION_XSTR_(x) DL_VERSION_STR_(x)
+#define DL_VERSION_STRING                                                                          \
+    DL_VERSION_XSTR_(DL_VERSION_MAJOR)                                                             \
+    "." DL_VERSION_XSTR_(DL_VERSION_MINOR) "." DL_VERSION_XSTR_(DL_VERSION_PATCH)
+
+/* Marks the functions exported by libdatalake.so; the library is built
+** with -fvisibility=hidden, so everything else stays internal. */
+#ifndef DL_API
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_API __attribute__((visibility("default")))
+#else
+#define DL_API
+#endif
+#endif
+
+/* The version of the library actually linked ("0.1.0"; static storage),
+** which may differ from DL_VERSION_STRING of the header compiled against. */
+DL_API const char *dl_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                               */
@@ -54,23 +81,23 @@ typedef struct dl_error {
 } dl_error;
 
 /* Returns a static, human-readable name of a status code ("corrupt input"). */
-const char *dl_status_name(int code);
+DL_API const char *dl_status_name(int code);
 
 /* Sets err (if non-NULL) to code + printf-style message; returns code. */
-int dl_error_set(dl_error *err, int code, const char *fmt, ...)
+DL_API int dl_error_set(dl_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Prepends "prefix: " to an existing message (e.g. the file name). */
-void dl_error_prefix(dl_error *err, const char *fmt, ...)
+DL_API void dl_error_prefix(dl_error *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-void dl_error_clear(dl_error *err);
+DL_API void dl_error_clear(dl_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Types, fields, schemas                                               */
@@ -108,18 +135,19 @@ typedef struct dl_schema {
 } dl_schema;
 
 /* Size in bytes of one value of a fixed-width type; 0 for STRING/BINARY. */
-size_t dl_type_width(dl_type type);
-const char *dl_type_name(dl_type type);
-const char *dl_unit_name(dl_time_unit unit); /* "ms", "us", "ns" */
+DL_API size_t dl_type_width(dl_type type);
+DL_API const char *dl_type_name(dl_type type);
+DL_API const char *dl_unit_name(dl_time_unit unit); /* "ms", "us", "ns" */
 
 /* Schema building.  dl_schema_add copies name.  Free with dl_schema_free. */
-void dl_schema_init(dl_schema *schema);
-int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable, dl_error *err);
-int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit, bool nullable,
-                            dl_error *err);
-int dl_schema_copy(dl_schema *dst, const dl_schema *src, dl_error *err);
-int dl_schema_find(const dl_schema *schema, const char *name); /* index or -1 */
-void dl_schema_free(dl_schema *schema);
+DL_API void dl_schema_init(dl_schema *schema);
+DL_API int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable,
+                         dl_error *err);
+DL_API int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit,
+                                   bool nullable, dl_error *err);
+DL_API int dl_schema_copy(dl_schema *dst, const dl_schema *src, dl_error *err);
+DL_API int dl_schema_find(const dl_schema *schema, const char *name); /* index or -1 */
+DL_API void dl_schema_free(dl_schema *schema);
 
 /* ------------------------------------------------------------------ */
 /* Column vectors                                                       */
@@ -149,21 +177,21 @@ typedef struct dl_column {
     int64_t cap_data;
 } dl_column;
 
-void dl_column_init(dl_column *col, dl_type type, dl_time_unit unit);
+DL_API void dl_column_init(dl_column *col, dl_type type, dl_time_unit unit);
 /* Makes room for `rows` more values (and `bytes` more string bytes). */
-int dl_column_reserve(dl_column *col, int64_t rows, int64_t bytes, dl_error *err);
-int dl_column_append_null(dl_column *col, dl_error *err);
-int dl_column_append_i32(dl_column *col, int32_t v, dl_error *err);
-int dl_column_append_i64(dl_column *col, int64_t v, dl_error *err);
-int dl_column_append_f64(dl_column *col, double v, dl_error *err);
-int dl_column_append_f32(dl_column *col, float v, dl_error *err);
-int dl_column_append_bool(dl_column *col, bool v, dl_error *err);
-int dl_column_append_str(dl_column *col, const char *s, size_t len, dl_error *err);
+DL_API int dl_column_reserve(dl_column *col, int64_t rows, int64_t bytes, dl_error *err);
+DL_API int dl_column_append_null(dl_column *col, dl_error *err);
+DL_API int dl_column_append_i32(dl_column *col, int32_t v, dl_error *err);
+DL_API int dl_column_append_i64(dl_column *col, int64_t v, dl_error *err);
+DL_API int dl_column_append_f64(dl_column *col, double v, dl_error *err);
+DL_API int dl_column_append_f32(dl_column *col, float v, dl_error *err);
+DL_API int dl_column_append_bool(dl_column *col, bool v, dl_error *err);
+DL_API int dl_column_append_str(dl_column *col, const char *s, size_t len, dl_error *err);
 /* Appends rows [from, from+count) of src (same type) to dst. */
-int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, int64_t count,
-                           dl_error *err);
-void dl_column_clear(dl_column *col); /* length = 0, keeps buffers */
-void dl_column_free(dl_column *col);
+DL_API int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, int64_t count,
+                                  dl_error *err);
+DL_API void dl_column_clear(dl_column *col); /* length = 0, keeps buffers */
+DL_API void dl_column_free(dl_column *col);
 
 static inline bool dl_column_is_valid(const dl_column *col, int64_t i) {
     return col->validity == NULL || ((col->validity[i >> 3] >> (i & 7)) & 1);
@@ -177,10 +205,10 @@ typedef struct dl_table {
 } dl_table;
 
 /* Creates empty columns for every field of schema (copied). */
-int dl_table_init(dl_table *table, const dl_schema *schema, dl_error *err);
+DL_API int dl_table_init(dl_table *table, const dl_schema *schema, dl_error *err);
 /* Recomputes num_rows from the columns; fails if lengths differ. */
-int dl_table_seal(dl_table *table, dl_error *err);
-void dl_table_free(dl_table *table);
+DL_API int dl_table_seal(dl_table *table, dl_error *err);
+DL_API void dl_table_free(dl_table *table);
 
 /* ------------------------------------------------------------------ */
 /* Typed scalar values (statistics)                                     */
@@ -215,9 +243,9 @@ typedef enum dl_codec {
     DL_CODEC_ZSTD = 6
 } dl_codec;
 
-const char *dl_codec_name(dl_codec codec);
+DL_API const char *dl_codec_name(dl_codec codec);
 /* Parses "zstd", "snappy", "none"/"uncompressed", "gzip", "lz4"/"lz4_raw". */
-int dl_codec_parse(const char *name, dl_codec *out, dl_error *err);
+DL_API int dl_codec_parse(const char *name, dl_codec *out, dl_error *err);
 
 typedef struct dl_write_options {
     dl_codec codec;           /* default DL_CODEC_ZSTD */
@@ -234,7 +262,7 @@ typedef struct dl_write_options {
     int threads;              /* column-encoding threads (default 1; 0 = auto) */
 } dl_write_options;
 
-void dl_write_options_default(dl_write_options *opts);
+DL_API void dl_write_options_default(dl_write_options *opts);
 
 typedef struct dl_parquet_writer dl_parquet_writer;
 
@@ -243,21 +271,22 @@ typedef struct dl_parquet_writer dl_parquet_writer;
 ** The writer does not fsync or rename: atomic placement is the caller's job
 ** (the lake does tmp + fsync + rename).  opts may be NULL for defaults.
 */
-int dl_parquet_writer_open(const char *path, const dl_schema *schema, const dl_write_options *opts,
-                           dl_parquet_writer **out, dl_error *err);
+DL_API int dl_parquet_writer_open(const char *path, const dl_schema *schema,
+                                  const dl_write_options *opts, dl_parquet_writer **out,
+                                  dl_error *err);
 /* Appends all rows of table (its schema must match the writer's by type). */
-int dl_parquet_writer_write(dl_parquet_writer *w, const dl_table *table, dl_error *err);
+DL_API int dl_parquet_writer_write(dl_parquet_writer *w, const dl_table *table, dl_error *err);
 /* Adds a key/value pair to the footer (both copied). */
-int dl_parquet_writer_set_kv(dl_parquet_writer *w, const char *key, const char *value,
-                             dl_error *err);
+DL_API int dl_parquet_writer_set_kv(dl_parquet_writer *w, const char *key, const char *value,
+                                    dl_error *err);
 /* Flushes, writes the footer, fsyncs the file when do_fsync, closes, frees w. */
-int dl_parquet_writer_close(dl_parquet_writer *w, bool do_fsync, dl_error *err);
+DL_API int dl_parquet_writer_close(dl_parquet_writer *w, bool do_fsync, dl_error *err);
 /* Closes and frees w without finishing the file (the partial file remains). */
-void dl_parquet_writer_abort(dl_parquet_writer *w);
+DL_API void dl_parquet_writer_abort(dl_parquet_writer *w);
 
 /* Convenience: writes a whole table to path. */
-int dl_parquet_write_table(const char *path, const dl_table *table, const dl_write_options *opts,
-                           dl_error *err);
+DL_API int dl_parquet_write_table(const char *path, const dl_table *table,
+                                  const dl_write_options *opts, dl_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Parquet reader                                                       */
@@ -266,23 +295,23 @@ int dl_parquet_write_table(const char *path, const dl_table *table, const dl_wri
 typedef struct dl_parquet_reader dl_parquet_reader;
 
 /* Opens and validates the footer of a Parquet file (the file is mapped). */
-int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err);
+DL_API int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err);
 /* Same, over a caller-owned memory image that must outlive the reader. */
-int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
-                           dl_parquet_reader **out, dl_error *err);
-void dl_parquet_close(dl_parquet_reader *r);
+DL_API int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
+                                  dl_parquet_reader **out, dl_error *err);
+DL_API void dl_parquet_close(dl_parquet_reader *r);
 
 /* The logical schema (borrowed, valid until close). */
-const dl_schema *dl_parquet_schema(const dl_parquet_reader *r);
-int64_t dl_parquet_num_rows(const dl_parquet_reader *r);
-int dl_parquet_num_row_groups(const dl_parquet_reader *r);
-int64_t dl_parquet_row_group_rows(const dl_parquet_reader *r, int row_group);
+DL_API const dl_schema *dl_parquet_schema(const dl_parquet_reader *r);
+DL_API int64_t dl_parquet_num_rows(const dl_parquet_reader *r);
+DL_API int dl_parquet_num_row_groups(const dl_parquet_reader *r);
+DL_API int64_t dl_parquet_row_group_rows(const dl_parquet_reader *r, int row_group);
 
 /* Chunk statistics of (row_group, column), decoded to the field's type.
 ** Min/max are reported only when the file's column order makes them
 ** trustworthy.  String bytes are borrowed from the reader. */
-int dl_parquet_chunk_stats(const dl_parquet_reader *r, int row_group, int column, dl_stats *out,
-                           dl_error *err);
+DL_API int dl_parquet_chunk_stats(const dl_parquet_reader *r, int row_group, int column,
+                                  dl_stats *out, dl_error *err);
 
 /* Descriptive metadata of one column chunk (for `dl schema`). */
 typedef struct dl_chunk_info {
@@ -298,15 +327,15 @@ typedef struct dl_chunk_info {
     bool has_page_index;
 } dl_chunk_info;
 
-int dl_parquet_chunk_info(const dl_parquet_reader *r, int row_group, int column, dl_chunk_info *out,
-                          dl_error *err);
+DL_API int dl_parquet_chunk_info(const dl_parquet_reader *r, int row_group, int column,
+                                 dl_chunk_info *out, dl_error *err);
 
 /* Footer facts: created_by (may be ""), format version, key/value pairs. */
-const char *dl_parquet_created_by(const dl_parquet_reader *r);
-int dl_parquet_format_version(const dl_parquet_reader *r);
-int dl_parquet_kv_count(const dl_parquet_reader *r);
+DL_API const char *dl_parquet_created_by(const dl_parquet_reader *r);
+DL_API int dl_parquet_format_version(const dl_parquet_reader *r);
+DL_API int dl_parquet_kv_count(const dl_parquet_reader *r);
 /* Borrowed key and value (value may be NULL). */
-void dl_parquet_kv(const dl_parquet_reader *r, int i, const char **key, const char **value);
+DL_API void dl_parquet_kv(const dl_parquet_reader *r, int i, const char **key, const char **value);
 
 /* Page-level statistics from the page index, when the file has one. */
 typedef struct dl_page_stats {
@@ -317,8 +346,8 @@ typedef struct dl_page_stats {
 
 /* Returns DL_OK and *out (owned array, free()) / *count, or DL_ENOTFOUND when
 ** the chunk has no page index. */
-int dl_parquet_page_stats(const dl_parquet_reader *r, int row_group, int column,
-                          dl_page_stats **out, int *count, dl_error *err);
+DL_API int dl_parquet_page_stats(const dl_parquet_reader *r, int row_group, int column,
+                                 dl_page_stats **out, int *count, dl_error *err);
 
 /*
 ** Decodes column `column` of `row_group` and APPENDS its values to *out,
@@ -326,24 +355,25 @@ int dl_parquet_page_stats(const dl_parquet_reader *r, int row_group, int column,
 ** column may already hold rows.  Safe to call concurrently on one reader
 ** for different (row_group, column) pairs.
 */
-int dl_parquet_read_column(const dl_parquet_reader *r, int row_group, int column, dl_column *out,
-                           dl_error *err);
+DL_API int dl_parquet_read_column(const dl_parquet_reader *r, int row_group, int column,
+                                  dl_column *out, dl_error *err);
 
 /*
 ** Like dl_parquet_read_column but only for rows [row_begin, row_end) of the
 ** row group: pages entirely outside the range are skipped using the
 ** OffsetIndex (when present); the result holds exactly those rows.
 */
-int dl_parquet_read_column_range(const dl_parquet_reader *r, int row_group, int column,
-                                 int64_t row_begin, int64_t row_end, dl_column *out, dl_error *err);
+DL_API int dl_parquet_read_column_range(const dl_parquet_reader *r, int row_group, int column,
+                                        int64_t row_begin, int64_t row_end, dl_column *out,
+                                        dl_error *err);
 
 /*
 ** Reads the selected columns (indices into the file schema; NULL/0 = all)
 ** of all row groups into *out (initialised by this call; free with
 ** dl_table_free).  Projection: unselected columns are never decoded.
 */
-int dl_parquet_read_table(const dl_parquet_reader *r, const int *columns, int num_columns,
-                          dl_table *out, dl_error *err);
+DL_API int dl_parquet_read_table(const dl_parquet_reader *r, const int *columns, int num_columns,
+                                 dl_table *out, dl_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Value formatting (shared by the CLI, server and bindings)            */
@@ -351,28 +381,23 @@ int dl_parquet_read_table(const dl_parquet_reader *r, const int *columns, int nu
 
 /* Shortest decimal that round-trips to the same double ("0.1", "1e+300",
 ** "nan", "inf").  Returns the length written (buf >= 32 bytes). */
-int dl_format_double(double v, char *buf, size_t size);
-int dl_format_float(float v, char *buf, size_t size);
+DL_API int dl_format_double(double v, char *buf, size_t size);
+DL_API int dl_format_float(float v, char *buf, size_t size);
 /* ISO-8601 UTC at the unit's precision: "2024-01-05T00:00:00.123Z". */
-int dl_format_timestamp(int64_t v, dl_time_unit unit, char *buf, size_t size);
-int dl_format_date(int32_t days, char *buf, size_t size); /* "2024-01-05" */
+DL_API int dl_format_timestamp(int64_t v, dl_time_unit unit, char *buf, size_t size);
+DL_API int dl_format_date(int32_t days, char *buf, size_t size); /* "2024-01-05" */
 /* Parses a user-supplied time into epoch microseconds (UTC): "2024-01-05",
 ** "2024-01-05T10:30:00.25Z", "2024-01-05 10:30:00+02:00" (no offset = UTC)
 ** or an integer = epoch milliseconds. */
-int dl_parse_time_us(const char *text, int64_t *out, dl_error *err);
+DL_API int dl_parse_time_us(const char *text, int64_t *out, dl_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Hashing                                                              */
 /* ------------------------------------------------------------------ */
 
 /* SHA-256 of a file as 64 lowercase hex chars + NUL in hex_out[65]. */
-int dl_sha256_file(const char *path, char hex_out[65], dl_error *err);
-void dl_sha256_hex(const void *data, size_t len, char hex_out[65]);
-
-#ifdef __cplusplus
-}
-#endif
-#endif /* DATALAKE_H */
+DL_API int dl_sha256_file(const char *path, char hex_out[65], dl_error *err);
+DL_API void dl_sha256_hex(const void *data, size_t len, char hex_out[65]);
 
 /* ================================================================== */
 /* Lake: partitioned storage, catalog, versions (src/lake/)             */
@@ -387,12 +412,6 @@ void dl_sha256_hex(const void *data, size_t len, char hex_out[65]);
 ** unless the name says otherwise.  Versions count from 1 per dataset; an
 ** as_of_version of 0 means "the current version".
 */
-#ifndef DATALAKE_LAKE_H
-#define DATALAKE_LAKE_H
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 #define DL_LAKE_COMPONENT_MAX 64  /* bytes of one name component */
 #define DL_DATASET_NAME_MAX   330 /* 5 components + 4 slashes + NUL */
@@ -409,26 +428,27 @@ typedef struct dl_dataset_id {
 /* Normalises and validates the five components into *out.  Refuses (DL_EINVAL,
 ** naming the component) empty or overlong names, NUL/control characters,
 ** "." / "..", '/' or '\\' inside a component and unknown types. */
-int dl_dataset_id_make(const char *exchange, const char *market, const char *symbol,
-                       const char *type, const char *period, dl_dataset_id *out, dl_error *err);
+DL_API int dl_dataset_id_make(const char *exchange, const char *market, const char *symbol,
+                              const char *type, const char *period, dl_dataset_id *out,
+                              dl_error *err);
 /* Parses "EXCHANGE/MARKET/SYMBOL/TYPE/PERIOD" (normalising as above). */
-int dl_dataset_parse(const char *name, dl_dataset_id *out, dl_error *err);
+DL_API int dl_dataset_parse(const char *name, dl_dataset_id *out, dl_error *err);
 /* Writes the canonical name into buf (>= DL_DATASET_NAME_MAX bytes). */
-void dl_dataset_format(const dl_dataset_id *id, char *buf, size_t size);
+DL_API void dl_dataset_format(const dl_dataset_id *id, char *buf, size_t size);
 /* Length of one period in microseconds ("1s", "1m", "15m", "4h", "1d", "1w"),
 ** or 0 when the period is not a fixed interval ("trades", "1M"). */
-int64_t dl_dataset_period_us(const char *period);
+DL_API int64_t dl_dataset_period_us(const char *period);
 
 typedef struct dl_lake dl_lake;
 
 /* Creates {root}, {root}/.dl and the catalog if missing (idempotent). */
-int dl_lake_init(const char *root, dl_error *err);
+DL_API int dl_lake_init(const char *root, dl_error *err);
 /* Opens an existing lake (DL_ENOTFOUND if there is no catalog).  Unless
 ** read_only, first repairs what an interrupted writer left: pending renames
 ** are rolled back and stray temporary files removed.  Owned; dl_lake_close. */
-int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err);
-void dl_lake_close(dl_lake *lake);
-const char *dl_lake_root(const dl_lake *lake); /* borrowed */
+DL_API int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err);
+DL_API void dl_lake_close(dl_lake *lake);
+DL_API const char *dl_lake_root(const dl_lake *lake); /* borrowed */
 
 /* Catalog facts about one dataset (no Parquet file is opened). */
 typedef struct dl_dataset_info {
@@ -446,12 +466,14 @@ typedef struct dl_dataset_info {
 } dl_dataset_info;
 
 /* All datasets, sorted by name: *out is an owned array (free()). */
-int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err);
+DL_API int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err);
 /* One dataset; DL_ENOTFOUND when it does not exist. */
-int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out, dl_error *err);
+DL_API int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out,
+                                dl_error *err);
 /* The dataset's union schema (all columns ever written, widest types),
 ** copied into *out (dl_schema_free).  DL_ENOTFOUND for unknown datasets. */
-int dl_lake_dataset_schema(dl_lake *lake, const char *dataset, dl_schema *out, dl_error *err);
+DL_API int dl_lake_dataset_schema(dl_lake *lake, const char *dataset, dl_schema *out,
+                                  dl_error *err);
 
 /* One day file as the catalog records it. */
 typedef struct dl_lake_file {
@@ -475,19 +497,19 @@ typedef struct dl_lake_file_list {
 ** for unbounded.  Answered from the catalog only.  Free the list with
 ** dl_lake_file_list_free.  DL_ENOTFOUND for an unknown dataset or a version
 ** that does not exist or was vacuumed. */
-int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
-                  int64_t as_of_version, dl_lake_file_list *out, dl_error *err);
-void dl_lake_file_list_free(dl_lake_file_list *list);
+DL_API int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
+                         int64_t as_of_version, dl_lake_file_list *out, dl_error *err);
+DL_API void dl_lake_file_list_free(dl_lake_file_list *list);
 
 /* Reads the rows of `dataset` with ts in [ts_from, ts_to) as of a version
 ** (0 = current) into *out (initialised here; dl_table_free), sorted by ts,
 ** with the union schema of the files read: columns a file lacks are null,
 ** narrower types are widened. */
-int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
-                 int64_t as_of_version, dl_table *out, dl_error *err);
+DL_API int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
+                        int64_t as_of_version, dl_table *out, dl_error *err);
 /* The version that was current at time `at` (us); DL_ENOTFOUND if none. */
-int dl_lake_version_at(dl_lake *lake, const char *dataset, int64_t at, int64_t *version,
-                       dl_error *err);
+DL_API int dl_lake_version_at(dl_lake *lake, const char *dataset, int64_t at, int64_t *version,
+                              dl_error *err);
 
 /* ---- writing ---- */
 
@@ -501,7 +523,7 @@ typedef struct dl_lake_write_options {
     int64_t max_buffer_rows;  /* rows buffered before days are staged (4M) */
 } dl_lake_write_options;
 
-void dl_lake_write_options_default(dl_lake_write_options *opts);
+DL_API void dl_lake_write_options_default(dl_lake_write_options *opts);
 
 typedef struct dl_lake_write_result {
     int64_t run_id;           /* ingest_runs row */
@@ -525,18 +547,20 @@ typedef struct dl_lake_write_result {
 */
 typedef struct dl_lake_txn dl_lake_txn;
 
-int dl_lake_txn_begin(dl_lake *lake, const char *const *datasets, int num_datasets,
-                      const dl_lake_write_options *opts, dl_lake_txn **out, dl_error *err);
+DL_API int dl_lake_txn_begin(dl_lake *lake, const char *const *datasets, int num_datasets,
+                             const dl_lake_write_options *opts, dl_lake_txn **out, dl_error *err);
 /* rows are copied; the txn keeps no pointer into them. */
-int dl_lake_txn_append(dl_lake_txn *txn, const char *dataset, const dl_table *rows, dl_error *err);
+DL_API int dl_lake_txn_append(dl_lake_txn *txn, const char *dataset, const dl_table *rows,
+                              dl_error *err);
 /* Publishes and frees txn (also on failure). result may be NULL. */
-int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error *err);
+DL_API int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error *err);
 /* Discards everything staged and frees txn. */
-void dl_lake_txn_abort(dl_lake_txn *txn);
+DL_API void dl_lake_txn_abort(dl_lake_txn *txn);
 
 /* Convenience: one dataset, one table, one transaction. */
-int dl_lake_write(dl_lake *lake, const char *dataset, const dl_table *rows,
-                  const dl_lake_write_options *opts, dl_lake_write_result *result, dl_error *err);
+DL_API int dl_lake_write(dl_lake *lake, const char *dataset, const dl_table *rows,
+                         const dl_lake_write_options *opts, dl_lake_write_result *result,
+                         dl_error *err);
 
 /* ---- history, gaps, integrity, retention ---- */
 
@@ -551,8 +575,8 @@ typedef struct dl_lake_version {
 } dl_lake_version;
 
 /* All versions of a dataset, oldest first: owned array (free()). */
-int dl_lake_history(dl_lake *lake, const char *dataset, dl_lake_version **out, int64_t *count,
-                    dl_error *err);
+DL_API int dl_lake_history(dl_lake *lake, const char *dataset, dl_lake_version **out,
+                           int64_t *count, dl_error *err);
 
 typedef struct dl_lake_gap {
     int64_t from_ts; /* first missing period start (us) */
@@ -562,8 +586,8 @@ typedef struct dl_lake_gap {
 
 /* The stored gaps of a periodic dataset (empty for others), by from_ts:
 ** owned array (free()). */
-int dl_lake_gaps(dl_lake *lake, const char *dataset, dl_lake_gap **out, int64_t *count,
-                 dl_error *err);
+DL_API int dl_lake_gaps(dl_lake *lake, const char *dataset, dl_lake_gap **out, int64_t *count,
+                        dl_error *err);
 
 typedef enum dl_verify_kind {
     DL_VERIFY_MISMATCH = 0, /* live file's SHA-256 differs from the catalog */
@@ -593,10 +617,10 @@ typedef struct dl_verify_report {
 ** files to {root}/.dl/quarantine/ (never deletes data).  Mismatched or
 ** missing files are reported, not "repaired".  Returns DL_OK even when
 ** issues are found; free the report with dl_verify_report_free. */
-int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
-                   dl_error *err);
-void dl_verify_report_free(dl_verify_report *report);
-const char *dl_verify_kind_name(dl_verify_kind kind);
+DL_API int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
+                          dl_error *err);
+DL_API void dl_verify_report_free(dl_verify_report *report);
+DL_API const char *dl_verify_kind_name(dl_verify_kind kind);
 
 typedef struct dl_lake_vacuum_options {
     int64_t keep_versions; /* keep the newest N versions readable (>= 1; 0 = unset) */
@@ -612,25 +636,14 @@ typedef struct dl_lake_vacuum_result {
 
 /* Deletes archived files no longer needed by any retained version of
 ** `dataset` (NULL = every dataset) and marks older versions vacuumed. */
-int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_options *opts,
-                   dl_lake_vacuum_result *out, dl_error *err);
-
-#ifdef __cplusplus
-}
-#endif
-#endif /* DATALAKE_LAKE_H */
+DL_API int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_options *opts,
+                          dl_lake_vacuum_result *out, dl_error *err);
 
 /* ================================================================== */
 /* Query building blocks: filter expressions and time-series kernels   */
 /* (src/query/).  All kernels work on dl_table batches and keep state  */
 /* between batches, so inputs of any size stream in bounded memory.    */
 /* ================================================================== */
-#ifndef DATALAKE_QUERY_H
-#define DATALAKE_QUERY_H
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* ---- filter expressions ---- */
 
@@ -653,12 +666,12 @@ typedef struct dl_expr dl_expr;
 ** Comparisons involving NULL are false (SQL); `not` of such a comparison
 ** is also false.  Owned; free with dl_expr_free.
 */
-int dl_expr_parse(const char *text, const dl_schema *schema, dl_expr **out, dl_error *err);
-void dl_expr_free(dl_expr *e);
+DL_API int dl_expr_parse(const char *text, const dl_schema *schema, dl_expr **out, dl_error *err);
+DL_API void dl_expr_free(dl_expr *e);
 
 /* Names of the columns the expression reads (borrowed; valid until free). */
-int dl_expr_num_columns(const dl_expr *e);
-const char *dl_expr_column_name(const dl_expr *e, int i);
+DL_API int dl_expr_num_columns(const dl_expr *e);
+DL_API const char *dl_expr_column_name(const dl_expr *e, int i);
 
 /*
 ** Evaluates the expression on every row of `t` (columns are looked up by
@@ -666,8 +679,8 @@ const char *dl_expr_column_name(const dl_expr *e, int i);
 ** row i matches, else 0.  sel has t->num_rows bytes.  Returns the number of
 ** matching rows in *matches (may be NULL).
 */
-int dl_expr_eval(const dl_expr *e, const dl_table *t, uint8_t *sel, int64_t *matches,
-                 dl_error *err);
+DL_API int dl_expr_eval(const dl_expr *e, const dl_table *t, uint8_t *sel, int64_t *matches,
+                        dl_error *err);
 
 /*
 ** Pruning: given min/max statistics of a row group or page, could any row
@@ -675,10 +688,10 @@ int dl_expr_eval(const dl_expr *e, const dl_table *t, uint8_t *sel, int64_t *mat
 ** expression was parsed against (has_min_max false = unknown).  Returns
 ** false only when no row can match.
 */
-bool dl_expr_may_match(const dl_expr *e, const dl_stats *stats);
+DL_API bool dl_expr_may_match(const dl_expr *e, const dl_stats *stats);
 
 /* Keeps the rows with sel[i] != 0 of t (compacting in place). */
-int dl_table_filter(dl_table *t, const uint8_t *sel, dl_error *err);
+DL_API int dl_table_filter(dl_table *t, const uint8_t *sel, dl_error *err);
 
 /* ---- OHLCV resampling (bars to coarser bars) ---- */
 
@@ -693,15 +706,16 @@ int dl_table_filter(dl_table *t, const uint8_t *sel, dl_error *err);
 ** (or at finish), so batches may split a bucket anywhere.
 */
 typedef struct dl_resampler dl_resampler;
-int dl_resampler_open(const dl_schema *input, int64_t bucket, dl_resampler **out, dl_error *err);
+DL_API int dl_resampler_open(const dl_schema *input, int64_t bucket, dl_resampler **out,
+                             dl_error *err);
 /* Output schema (borrowed). */
-const dl_schema *dl_resampler_schema(const dl_resampler *rs);
+DL_API const dl_schema *dl_resampler_schema(const dl_resampler *rs);
 /* Consumes batch; APPENDS completed bars to out (initialised with the
 ** output schema via dl_table_init). */
-int dl_resampler_push(dl_resampler *rs, const dl_table *batch, dl_table *out, dl_error *err);
+DL_API int dl_resampler_push(dl_resampler *rs, const dl_table *batch, dl_table *out, dl_error *err);
 /* Flushes the last open bar into out. */
-int dl_resampler_finish(dl_resampler *rs, dl_table *out, dl_error *err);
-void dl_resampler_free(dl_resampler *rs);
+DL_API int dl_resampler_finish(dl_resampler *rs, dl_table *out, dl_error *err);
+DL_API void dl_resampler_free(dl_resampler *rs);
 
 /* ---- bars from ticks ---- */
 
@@ -712,11 +726,12 @@ void dl_resampler_free(dl_resampler *rs);
 ** streaming contract as the resampler.
 */
 typedef struct dl_tick_bars dl_tick_bars;
-int dl_tick_bars_open(const dl_schema *input, int64_t bucket, dl_tick_bars **out, dl_error *err);
-const dl_schema *dl_tick_bars_schema(const dl_tick_bars *tb);
-int dl_tick_bars_push(dl_tick_bars *tb, const dl_table *batch, dl_table *out, dl_error *err);
-int dl_tick_bars_finish(dl_tick_bars *tb, dl_table *out, dl_error *err);
-void dl_tick_bars_free(dl_tick_bars *tb);
+DL_API int dl_tick_bars_open(const dl_schema *input, int64_t bucket, dl_tick_bars **out,
+                             dl_error *err);
+DL_API const dl_schema *dl_tick_bars_schema(const dl_tick_bars *tb);
+DL_API int dl_tick_bars_push(dl_tick_bars *tb, const dl_table *batch, dl_table *out, dl_error *err);
+DL_API int dl_tick_bars_finish(dl_tick_bars *tb, dl_table *out, dl_error *err);
+DL_API void dl_tick_bars_free(dl_tick_bars *tb);
 
 /* ---- as-of join (point in time, no look-ahead) ---- */
 
@@ -731,18 +746,19 @@ void dl_tick_bars_free(dl_tick_bars *tb);
 ** right columns are null for unmatched left rows.
 */
 typedef struct dl_asof_join dl_asof_join;
-int dl_asof_open(const dl_schema *left, const char *left_key, const dl_schema *right,
-                 const char *right_key, int64_t tolerance, dl_asof_join **out, dl_error *err);
-const dl_schema *dl_asof_schema(const dl_asof_join *j);
-int dl_asof_push_right(dl_asof_join *j, const dl_table *right_batch, dl_error *err);
+DL_API int dl_asof_open(const dl_schema *left, const char *left_key, const dl_schema *right,
+                        const char *right_key, int64_t tolerance, dl_asof_join **out,
+                        dl_error *err);
+DL_API const dl_schema *dl_asof_schema(const dl_asof_join *j);
+DL_API int dl_asof_push_right(dl_asof_join *j, const dl_table *right_batch, dl_error *err);
 /* Marks the right side complete (all later probes see every right row). */
-void dl_asof_finish_right(dl_asof_join *j);
+DL_API void dl_asof_finish_right(dl_asof_join *j);
 /* Largest right key pushed so far (INT64_MIN when none). */
-int64_t dl_asof_right_high(const dl_asof_join *j);
+DL_API int64_t dl_asof_right_high(const dl_asof_join *j);
 /* Joins a left batch; APPENDS to out (dl_table_init'ed with the output schema). */
-int dl_asof_probe(dl_asof_join *j, const dl_table *left_batch, dl_table *out, int64_t *matched,
-                  dl_error *err);
-void dl_asof_free(dl_asof_join *j);
+DL_API int dl_asof_probe(dl_asof_join *j, const dl_table *left_batch, dl_table *out,
+                         int64_t *matched, dl_error *err);
+DL_API void dl_asof_free(dl_asof_join *j);
 
 /* ---- queries over the lake (needs the Lake section above) ---- */
 
@@ -761,7 +777,7 @@ typedef struct dl_query_spec {
                               (when more than one dataset matches) */
 } dl_query_spec;
 
-void dl_query_spec_default(dl_query_spec *spec);
+DL_API void dl_query_spec_default(dl_query_spec *spec);
 
 typedef struct dl_query_stats {
     int64_t datasets;
@@ -787,13 +803,13 @@ typedef struct dl_query dl_query;
 ** Results come in dataset order, then ts order (deterministic whatever the
 ** thread count).  lake must outlive the query.  Owned; dl_query_close.
 */
-int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_error *err);
-const dl_schema *dl_query_schema(const dl_query *q); /* borrowed */
+DL_API int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_error *err);
+DL_API const dl_schema *dl_query_schema(const dl_query *q); /* borrowed */
 /* Fills `batch` (dl_table_init'ed with dl_query_schema; cleared here) with
 ** the next non-empty batch; batch->num_rows == 0 means the end. */
-int dl_query_next(dl_query *q, dl_table *batch, dl_error *err);
-void dl_query_get_stats(const dl_query *q, dl_query_stats *out);
-void dl_query_close(dl_query *q);
+DL_API int dl_query_next(dl_query *q, dl_table *batch, dl_error *err);
+DL_API void dl_query_get_stats(const dl_query *q, dl_query_stats *out);
+DL_API void dl_query_close(dl_query *q);
 
 /* ---- derived datasets: resample into the lake (src/query/dl_derive.c) ---- */
 
@@ -802,7 +818,7 @@ typedef struct dl_resample_options {
     bool durable; /* syncfs before publishing, as every lake write (default true) */
 } dl_resample_options;
 
-void dl_resample_options_default(dl_resample_options *opts);
+DL_API void dl_resample_options_default(dl_resample_options *opts);
 
 typedef struct dl_resample_result {
     char source[DL_DATASET_NAME_MAX]; /* canonical source name */
@@ -830,29 +846,19 @@ typedef struct dl_resample_result {
 **     "dl resample: dl.source=<source> dl.source_version=<N>"
 ** result may be NULL.
 */
-int dl_lake_resample(dl_lake *lake, const char *source, const char *period,
-                     const dl_resample_options *opts, dl_resample_result *result, dl_error *err);
+DL_API int dl_lake_resample(dl_lake *lake, const char *source, const char *period,
+                            const dl_resample_options *opts, dl_resample_result *result,
+                            dl_error *err);
 /* Extracts the lineage from a version message written by dl_lake_resample:
 ** DL_OK and source/source_version, or DL_ENOTFOUND. */
-int dl_resample_lineage_parse(const char *message, char *source, size_t source_size,
-                              int64_t *source_version);
-
-#ifdef __cplusplus
-}
-#endif
-#endif /* DATALAKE_QUERY_H */
+DL_API int dl_resample_lineage_parse(const char *message, char *source, size_t source_size,
+                                     int64_t *source_version);
 
 /* ================================================================== */
 /* Arrow interchange (src/arrow/): C Data Interface export and the IPC */
 /* streaming format, so pyarrow, Polars, DuckDB and Arrow JS read our   */
 /* results without conversion.                                          */
 /* ================================================================== */
-#ifndef DATALAKE_ARROW_H
-#define DATALAKE_ARROW_H
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 #ifndef ARROW_C_DATA_INTERFACE
 #define ARROW_C_DATA_INTERFACE
@@ -888,8 +894,8 @@ struct ArrowArray {
 ** The table's buffers are copied/converted (bools bit-packed, string
 ** offsets to int32 or int64 'U' when > 2 GiB); the caller owns the results
 ** and calls their release callbacks. */
-int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out, struct ArrowArray *array_out,
-                    dl_error *err);
+DL_API int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out,
+                           struct ArrowArray *array_out, dl_error *err);
 
 /* Arrow IPC stream writer over a write callback (file, socket, buffer). */
 typedef int (*dl_write_fn)(void *ctx, const void *data, size_t len); /* 0 = ok */
@@ -898,17 +904,17 @@ typedef struct dl_ipc_writer dl_ipc_writer;
 ** "UTC" (utc fields) or none; strings are Utf8 (int32 offsets): a batch
 ** whose string column exceeds 2 GiB is split into several record batches
 ** (a single value over 2 GiB is DL_EUNSUPPORTED). */
-int dl_ipc_writer_open(const dl_schema *schema, dl_write_fn write, void *ctx, dl_ipc_writer **out,
-                       dl_error *err);
+DL_API int dl_ipc_writer_open(const dl_schema *schema, dl_write_fn write, void *ctx,
+                              dl_ipc_writer **out, dl_error *err);
 /* Writes one RecordBatch message (uncompressed body). */
-int dl_ipc_writer_write(dl_ipc_writer *w, const dl_table *batch, dl_error *err);
+DL_API int dl_ipc_writer_write(dl_ipc_writer *w, const dl_table *batch, dl_error *err);
 /* Writes the end-of-stream marker and frees w. */
-int dl_ipc_writer_close(dl_ipc_writer *w, dl_error *err);
-void dl_ipc_writer_abort(dl_ipc_writer *w);
+DL_API int dl_ipc_writer_close(dl_ipc_writer *w, dl_error *err);
+DL_API void dl_ipc_writer_abort(dl_ipc_writer *w);
 /* A dl_write_fn for a FILE* ctx. */
-int dl_write_to_file(void *file, const void *data, size_t len);
+DL_API int dl_write_to_file(void *file, const void *data, size_t len);
 
 #ifdef __cplusplus
 }
 #endif
-#endif /* DATALAKE_ARROW_H */
+#endif /* DATALAKE_H */
