@@ -146,6 +146,9 @@ DL_API int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool
 DL_API int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit,
                                    bool nullable, dl_error *err);
 DL_API int dl_schema_copy(dl_schema *dst, const dl_schema *src, dl_error *err);
+/* Appends a copy of *field (name copied; unit, utc, nullable and decimal
+** attributes kept). */
+DL_API int dl_schema_add_field(dl_schema *schema, const dl_field *field, dl_error *err);
 DL_API int dl_schema_find(const dl_schema *schema, const char *name); /* index or -1 */
 DL_API void dl_schema_free(dl_schema *schema);
 
@@ -390,6 +393,11 @@ DL_API int dl_format_date(int32_t days, char *buf, size_t size); /* "2024-01-05"
 ** "2024-01-05T10:30:00.25Z", "2024-01-05 10:30:00+02:00" (no offset = UTC)
 ** or an integer = epoch milliseconds. */
 DL_API int dl_parse_time_us(const char *text, int64_t *out, dl_error *err);
+
+/* Where streamed output goes (Arrow IPC, result sinks): called with each
+** chunk in order; returns 0 on success, anything else stops the writer
+** with an I/O error.  A socket or HTTP body writer fits. */
+typedef int (*dl_write_fn)(void *ctx, const void *data, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Hashing                                                              */
@@ -810,6 +818,12 @@ DL_API const dl_schema *dl_query_schema(const dl_query *q); /* borrowed */
 DL_API int dl_query_next(dl_query *q, dl_table *batch, dl_error *err);
 DL_API void dl_query_get_stats(const dl_query *q, dl_query_stats *out);
 DL_API void dl_query_close(dl_query *q);
+/* The query's remaining results as an Arrow C stream (see the Arrow
+** section for the semantics).  On success the stream owns q: its release
+** closes q (q must not be used or closed by the caller any more); on
+** failure q stays the caller's.  The lake must outlive the stream. */
+struct ArrowArrayStream;
+DL_API int dl_query_arrow_stream(dl_query *q, struct ArrowArrayStream *out, dl_error *err);
 
 /* ---- derived datasets: resample into the lake (src/query/dl_derive.c) ---- */
 
@@ -889,6 +903,16 @@ struct ArrowArray {
     void *private_data;
 };
 #endif
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+struct ArrowArrayStream {
+    int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+    int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+    const char *(*get_last_error)(struct ArrowArrayStream *);
+    void (*release)(struct ArrowArrayStream *);
+    void *private_data;
+};
+#endif
 
 /* Exports a table as a struct array + schema (Arrow C Data Interface).
 ** The table's buffers are copied/converted (bools bit-packed, string
@@ -897,8 +921,59 @@ struct ArrowArray {
 DL_API int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out,
                            struct ArrowArray *array_out, dl_error *err);
 
+/* Exports a schema alone as a struct schema ("+s"), strings as Utf8. */
+DL_API int dl_arrow_export_schema(const dl_schema *schema, struct ArrowSchema *out, dl_error *err);
+
+/*
+** ---- Arrow C Stream Interface: the library's one export path ----
+**
+** Query results (dl_query_arrow_stream, in the Query section), join
+** results (dl_join_arrow_stream) and Parquet files (below) are handed out
+** as an ArrowArrayStream; dl_arrow_stream_write_ipc turns any stream into
+** the Arrow IPC stream format.  Semantics of the streams made here:
+**   - get_schema returns a fresh struct schema each call (caller releases);
+**   - get_next returns a struct array the caller owns: it has its own
+**     release, shares no memory with the stream and stays valid after the
+**     stream is released; the end is an array whose release is NULL;
+**     string/binary columns are always Utf8/Binary (int32 offsets): a
+**     batch holding more bytes is handed out as several arrays;
+**   - an error is sticky: get_next returns an errno value (EIO, ENOMEM,
+**     EBADMSG for corrupt input, ...) and get_last_error the library's
+**     message (valid until the next call or release);
+**   - release may be called at any time (early release is how a consumer
+**     stops reading): it stops the producer (a query's threads) and frees
+**     everything the stream owns.
+** Thread-safety: one stream is used by one thread at a time; distinct
+** streams are independent (but a query stream uses its dl_lake, see the
+** Lake section for what that allows).
+*/
+
+/* A Parquet file as a stream, one array per row group, of the selected
+** columns (file column indices, in this order; NULL/0 = all).  On success
+** the stream owns r (its release closes r); on failure r stays the caller's. */
+DL_API int dl_parquet_arrow_stream(dl_parquet_reader *r, const int *columns, int num_columns,
+                                   struct ArrowArrayStream *out, dl_error *err);
+
+/* The dl_schema of an exported struct schema (ours or another producer's):
+** bool, int32/64, float32/64, utf8/large utf8, binary/large binary, date32,
+** timestamps (ms/us/ns; any timezone = an instant) and decimal128 of
+** precision <= 18.  *out is initialised here (dl_schema_free).  schema is
+** borrowed (not released). */
+DL_API int dl_arrow_import_schema(const struct ArrowSchema *schema, dl_schema *out, dl_error *err);
+/* Copies a struct array laid out as arrow_schema (imported as `schema`)
+** into *out (initialised here; dl_table_free).  Counts, offsets and buffer
+** presence are checked before reading; array is borrowed (not released). */
+DL_API int dl_arrow_import_array(const dl_schema *schema, const struct ArrowSchema *arrow_schema,
+                                 const struct ArrowArray *array, dl_table *out, dl_error *err);
+
+/* Writes every batch of `stream` as an Arrow IPC stream to write(ctx, ...)
+** and releases the stream (always, also on failure: consumed).  A stream
+** error is reported with the stream's own message.  rows_out (may be
+** NULL) receives the rows written. */
+DL_API int dl_arrow_stream_write_ipc(struct ArrowArrayStream *stream, dl_write_fn write, void *ctx,
+                                     int64_t *rows_out, dl_error *err);
+
 /* Arrow IPC stream writer over a write callback (file, socket, buffer). */
-typedef int (*dl_write_fn)(void *ctx, const void *data, size_t len); /* 0 = ok */
 typedef struct dl_ipc_writer dl_ipc_writer;
 /* Writes the Schema message. Timestamps keep their unit with timezone
 ** "UTC" (utc fields) or none; strings are Utf8 (int32 offsets): a batch

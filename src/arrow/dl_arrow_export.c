@@ -74,11 +74,12 @@ static int export_field_schema(const dl_field *f, const dl_arrow_type *type,
 
 /* ---- arrays ---- */
 
-static int export_column_array(const dl_column *col, const dl_arrow_type *type, const char *name,
-                               struct ArrowArray *out, dl_error *err) {
+static int export_column_array(const dl_column *col, int64_t from, int64_t count,
+                               const dl_arrow_type *type, const char *name, struct ArrowArray *out,
+                               dl_error *err) {
     int rc = DL_OK;
     dl_arrow_slice slice;
-    DL_TRY(dl_arrow_slice_init(&slice, col, type, 0, col->length, err));
+    DL_TRY(dl_arrow_slice_init(&slice, col, type, from, count, err));
     size_t total = round_up(sizeof(void *) * DL_ARROW_MAX_BUFFERS);
     for (int i = 0; i < slice.n_buffers; i++) {
         total += round_up(slice.size[i]);
@@ -99,7 +100,7 @@ static int export_column_array(const dl_column *col, const dl_arrow_type *type, 
         dl_arrow_slice_fill(&slice, i, block + at);
         at += round_up(slice.size[i]);
     }
-    *out = (struct ArrowArray){.length = col->length,
+    *out = (struct ArrowArray){.length = count,
                                .null_count = slice.null_count,
                                .n_buffers = slice.n_buffers,
                                .buffers = buffers,
@@ -120,30 +121,54 @@ static void *alloc_children(int64_t n, int64_t extra, size_t struct_size, void *
     return block;
 }
 
-int dl_arrow_export_with_limit(const dl_table *t, int64_t max_small_var_bytes,
-                               struct ArrowSchema *schema_out, struct ArrowArray *array_out,
-                               dl_error *err) {
+/* The parent struct schema, its children not filled in yet (released). */
+static int alloc_struct_schema(int64_t n, struct ArrowSchema *out, dl_error *err) {
+    void **children;
+    void *block = alloc_children(n, 0, sizeof(struct ArrowSchema), &children);
+    if (!block) return dl_error_set(err, DL_ENOMEM, "arrow export: out of memory");
+    *out = (struct ArrowSchema){.format = "+s",
+                                .name = "",
+                                .n_children = n,
+                                .children = (struct ArrowSchema **)children,
+                                .release = release_struct_schema,
+                                .private_data = block};
+    return DL_OK;
+}
+
+int dl_arrow_export_schema(const dl_schema *schema, struct ArrowSchema *out, dl_error *err) {
     int rc = DL_OK;
-    memset(schema_out, 0, sizeof *schema_out);
+    memset(out, 0, sizeof *out);
+    DL_TRY(alloc_struct_schema(schema->num_fields, out, err));
+    for (int i = 0; i < schema->num_fields; i++) {
+        dl_arrow_type type;
+        DL_TRY(dl_arrow_type_of(&schema->fields[i], false, &type, err));
+        DL_TRY(export_field_schema(&schema->fields[i], &type, out->children[i], err));
+    }
+cleanup:
+    if (rc != DL_OK && out->release) out->release(out);
+    return rc;
+}
+
+int dl_arrow_export_rows(const dl_table *t, int64_t from, int64_t count,
+                         int64_t max_small_var_bytes, struct ArrowSchema *schema_out,
+                         struct ArrowArray *array_out, dl_error *err) {
+    int rc = DL_OK;
+    if (schema_out) memset(schema_out, 0, sizeof *schema_out);
     memset(array_out, 0, sizeof *array_out);
     DL_TRY(dl_arrow_check_table(t, err));
+    if (from < 0 || count < 0 || from > t->num_rows || count > t->num_rows - from)
+        DL_FAIL(err, DL_EINVAL, "arrow export: rows [%lld, +%lld) outside a table of %lld",
+                (long long)from, (long long)count, (long long)t->num_rows);
     int64_t n = t->schema.num_fields;
 
     /* The parents first, so that a failure midway is undone by their own
     ** release callbacks (which skip children not yet filled in). */
-    void **schema_children, **array_children;
-    void *schema_block = alloc_children(n, 0, sizeof(struct ArrowSchema), &schema_children);
-    if (!schema_block) DL_FAIL(err, DL_ENOMEM, "arrow export: out of memory");
-    *schema_out = (struct ArrowSchema){.format = "+s",
-                                       .name = "",
-                                       .n_children = n,
-                                       .children = (struct ArrowSchema **)schema_children,
-                                       .release = release_struct_schema,
-                                       .private_data = schema_block};
+    if (schema_out) DL_TRY(alloc_struct_schema(n, schema_out, err));
     /* the struct's buffer list, [validity = NULL], is the one extra pointer */
+    void **array_children;
     void *array_block = alloc_children(n, 1, sizeof(struct ArrowArray), &array_children);
     if (!array_block) DL_FAIL(err, DL_ENOMEM, "arrow export: out of memory");
-    *array_out = (struct ArrowArray){.length = t->num_rows,
+    *array_out = (struct ArrowArray){.length = count,
                                      .n_buffers = 1,
                                      .n_children = n,
                                      .buffers = (const void **)&array_children[n],
@@ -155,14 +180,14 @@ int dl_arrow_export_with_limit(const dl_table *t, int64_t max_small_var_bytes,
         const dl_field *f = &t->schema.fields[i];
         const dl_column *col = &t->columns[i];
         dl_arrow_type type;
-        bool large = dl_arrow_var_bytes(col, 0, col->length) > max_small_var_bytes;
+        bool large = dl_arrow_var_bytes(col, from, count) > max_small_var_bytes;
         DL_TRY(dl_arrow_type_of(f, large, &type, err));
-        DL_TRY(export_field_schema(f, &type, schema_out->children[i], err));
-        DL_TRY(export_column_array(col, &type, f->name, array_out->children[i], err));
+        if (schema_out) DL_TRY(export_field_schema(f, &type, schema_out->children[i], err));
+        DL_TRY(export_column_array(col, from, count, &type, f->name, array_out->children[i], err));
     }
 cleanup:
     if (rc != DL_OK) {
-        if (schema_out->release) schema_out->release(schema_out);
+        if (schema_out && schema_out->release) schema_out->release(schema_out);
         if (array_out->release) array_out->release(array_out);
     }
     return rc;
@@ -170,5 +195,6 @@ cleanup:
 
 int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out, struct ArrowArray *array_out,
                     dl_error *err) {
-    return dl_arrow_export_with_limit(t, DL_ARROW_MAX_SMALL_VAR_BYTES, schema_out, array_out, err);
+    return dl_arrow_export_rows(t, 0, t->num_rows, DL_ARROW_MAX_SMALL_VAR_BYTES, schema_out,
+                                array_out, err);
 }

@@ -79,10 +79,32 @@ int64_t dl_arrow_null_count(const dl_column *col, int64_t from, int64_t count);
 /* Bytes of string/binary data in rows [from, from + count) of col. */
 int64_t dl_arrow_var_bytes(const dl_column *col, int64_t from, int64_t count);
 
-/* dl_arrow_export with a lower threshold for 64-bit offsets (tests). */
-int dl_arrow_export_with_limit(const dl_table *t, int64_t max_small_var_bytes,
-                               struct ArrowSchema *schema_out, struct ArrowArray *array_out,
-                               dl_error *err);
+/* Exports rows [from, from + count) of t as a struct array (and its schema
+** when schema_out is not NULL).  A string/binary column whose bytes in the
+** range exceed max_small_var_bytes gets 64-bit offsets ('U' / 'Z'). */
+int dl_arrow_export_rows(const dl_table *t, int64_t from, int64_t count,
+                         int64_t max_small_var_bytes, struct ArrowSchema *schema_out,
+                         struct ArrowArray *array_out, dl_error *err);
+
+/* A producer of dl_table batches: next fills `batch` (initialised with the
+** stream's schema and cleared by the caller) with the next rows, 0 rows
+** meaning the end; close frees the producer.  next is never called again
+** after an error or the end. */
+typedef struct dl_batch_source {
+    void *self;
+    int (*next)(void *self, dl_table *batch, dl_error *err);
+    void (*close)(void *self);
+} dl_batch_source;
+
+/* Wraps a producer of batches of `schema` (copied) in an ArrowArrayStream.
+** On success the stream owns the producer (its release calls close); on
+** failure the caller still does. */
+int dl_arrow_stream_from_source(const dl_schema *schema, const dl_batch_source *src,
+                                struct ArrowArrayStream *out, dl_error *err);
+/* Lowers the string bytes per exported array (tests exercise splitting). */
+void dl_arrow_stream_set_max_var_bytes(struct ArrowArrayStream *s, int64_t max_bytes);
+/* The errno value get_next/get_schema return for a dl_status. */
+int dl_status_to_errno(int status);
 
 /* Lowers the per-batch string bytes at which the IPC writer splits a batch
 ** (default DL_ARROW_MAX_SMALL_VAR_BYTES), so tests can exercise splitting. */

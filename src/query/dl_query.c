@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arrow/dl_arrow_internal.h"
 #include "lake/dl_lake_internal.h" /* dl_schema_union, dl_table_conform: the lake's widening */
 #include "util/dl_internal.h"
 
@@ -904,4 +905,22 @@ void dl_query_close(dl_query *q) {
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->cond);
     free(q);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arrow C stream                                                       */
+/* ------------------------------------------------------------------ */
+
+static int query_source_next(void *self, dl_table *batch, dl_error *err) {
+    return dl_query_next(self, batch, err);
+}
+
+static void query_source_close(void *self) {
+    dl_query_close(self);
+}
+
+int dl_query_arrow_stream(dl_query *q, struct ArrowArrayStream *out, dl_error *err) {
+    if (!q || !out) return dl_error_set(err, DL_EINVAL, "query stream: no query or no output");
+    dl_batch_source src = {q, query_source_next, query_source_close};
+    return dl_arrow_stream_from_source(&q->out_schema, &src, out, err);
 }

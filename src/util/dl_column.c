@@ -62,6 +62,13 @@ int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullab
     return schema_push(schema, &f, err);
 }
 
+int dl_schema_add_field(dl_schema *schema, const dl_field *field, dl_error *err) {
+    if ((unsigned)field->type >= DL_TYPE_COUNT_)
+        return dl_error_set(err, DL_EINVAL, "column %s: unknown type %d", field->name,
+                            (int)field->type);
+    return schema_push(schema, field, err);
+}
+
 int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit, bool nullable,
                             dl_error *err) {
     dl_field f = {.name = (char *)name,

@@ -410,7 +410,7 @@ DL_TEST(arrow_export_large_offsets) {
     struct ArrowSchema schema;
     struct ArrowArray array;
     /* pretend 2 GiB is 10 bytes: both var-width columns exceed it */
-    CHECK_OK(dl_arrow_export_with_limit(&t, 10, &schema, &array, &err), &err);
+    CHECK_OK(dl_arrow_export_rows(&t, 0, t.num_rows, 10, &schema, &array, &err), &err);
     CHECK_EQ_STR(schema.children[T_STR]->format, "U");
     CHECK_EQ_STR(schema.children[T_BIN]->format, "Z");
     check_buffers(&t.columns[T_STR], 0, 20, array.children[T_STR]->buffers,
@@ -806,5 +806,376 @@ DL_TEST(arrow_write_to_file) {
     f = fopen(path, "rb");
     CHECK_EQ_INT(dl_write_to_file(f, "x", 1), -1);
     fclose(f);
+    dl_table_free(&t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arrow C stream: producer -> stream -> import / IPC                   */
+/* ------------------------------------------------------------------ */
+
+/* A producer handing out `batches` copies of a table, then failing with
+** DL_ECORRUPT when fail_at >= 0 (before batch fail_at). */
+typedef struct fake_source {
+    const dl_table *t;
+    int batches, handed, fail_at;
+    int closes; /* how often close ran (must end at exactly 1) */
+} fake_source;
+
+static int fake_next(void *self, dl_table *batch, dl_error *err) {
+    fake_source *f = self;
+    if (f->handed == f->fail_at)
+        return dl_error_set(err, DL_ECORRUPT, "fake.parquet: bad page at batch %d", f->handed);
+    if (f->handed >= f->batches) return DL_OK;
+    f->handed++;
+    for (int c = 0; c < f->t->schema.num_fields; c++) {
+        int rc =
+            dl_column_append_range(&batch->columns[c], &f->t->columns[c], 0, f->t->num_rows, err);
+        if (rc != DL_OK) return rc;
+    }
+    return dl_table_seal(batch, err);
+}
+
+static void fake_close(void *self) {
+    ((fake_source *)self)->closes++;
+}
+
+static void fake_stream(fake_source *f, struct ArrowArrayStream *s) {
+    dl_error err = {0};
+    dl_batch_source src = {f, fake_next, fake_close};
+    CHECK_OK(dl_arrow_stream_from_source(&f->t->schema, &src, s, &err), &err);
+}
+
+/* IPC bytes of the table written `copies` times straight from dl_tables. */
+static void ipc_of_table(const dl_table *t, int copies, dl_buf *out) {
+    dl_error err = {0};
+    sink s = {DL_BUF_INIT, 0};
+    dl_ipc_writer *w;
+    CHECK_OK(dl_ipc_writer_open(&t->schema, sink_write, &s, &w, &err), &err);
+    for (int i = 0; i < copies; i++) CHECK_OK(dl_ipc_writer_write(w, t, &err), &err);
+    CHECK_OK(dl_ipc_writer_close(w, &err), &err);
+    *out = s.buf;
+}
+
+DL_TEST(arrow_stream_round_trip_and_ownership) {
+    dl_error err = {0};
+    dl_table t;
+    make_table(&t, 53);
+    fake_source f = {&t, 3, 0, -1, 0};
+    struct ArrowArrayStream s;
+    fake_stream(&f, &s);
+
+    struct ArrowSchema as;
+    CHECK_EQ_INT(s.get_schema(&s, &as), 0);
+    CHECK_EQ_STR(as.format, "+s");
+    CHECK_EQ_INT(as.n_children, T_NCOLS);
+    CHECK_EQ_STR(as.children[T_STR]->format, "u");
+    CHECK_EQ_STR(as.children[T_TS]->format, "tsu:UTC");
+    CHECK_EQ_STR(as.children[T_TS_LOCAL]->format, "tsn:");
+    dl_schema imported;
+    CHECK_OK(dl_arrow_import_schema(&as, &imported, &err), &err);
+    CHECK_EQ_INT(imported.num_fields, T_NCOLS);
+    for (int c = 0; c < imported.num_fields && c < T_NCOLS; c++) {
+        CHECK_EQ_STR(imported.fields[c].name, t.schema.fields[c].name);
+        CHECK_EQ_INT(imported.fields[c].type, t.schema.fields[c].type);
+        CHECK_EQ_INT(imported.fields[c].nullable, t.schema.fields[c].nullable);
+    }
+    CHECK_EQ_INT(imported.fields[T_TS_LOCAL].utc, 0);
+    CHECK_EQ_INT(imported.fields[T_TS_LOCAL].unit, DL_UNIT_NS);
+
+    /* every array imports back to the table: IPC of the imports equals IPC
+    ** of the original, byte for byte */
+    struct ArrowArray kept; /* the first array outlives the stream */
+    sink again = {DL_BUF_INIT, 0};
+    dl_ipc_writer *w;
+    CHECK_OK(dl_ipc_writer_open(&imported, sink_write, &again, &w, &err), &err);
+    int arrays = 0;
+    for (;;) {
+        struct ArrowArray a;
+        CHECK_EQ_INT(s.get_next(&s, &a), 0);
+        if (!a.release) break;
+        CHECK_EQ_INT(a.length, 53);
+        dl_table back;
+        CHECK_OK(dl_arrow_import_array(&imported, &as, &a, &back, &err), &err);
+        CHECK_OK(dl_ipc_writer_write(w, &back, &err), &err);
+        dl_table_free(&back);
+        if (arrays++ == 0)
+            kept = a;
+        else
+            a.release(&a);
+    }
+    CHECK_EQ_INT(arrays, 3);
+    CHECK_EQ_INT(f.closes, 1); /* the end closes the producer at once */
+    CHECK_OK(dl_ipc_writer_close(w, &err), &err);
+    dl_buf want;
+    ipc_of_table(&t, 3, &want);
+    CHECK(again.buf.len == want.len && memcmp(again.buf.data, want.data, want.len) == 0);
+
+    /* after the end: still the end, no error */
+    struct ArrowArray end;
+    CHECK_EQ_INT(s.get_next(&s, &end), 0);
+    CHECK(end.release == NULL);
+    CHECK(s.get_last_error(&s) == NULL);
+    s.release(&s);
+    CHECK(s.release == NULL);
+    CHECK_EQ_INT(f.closes, 1);
+
+    /* the array kept past the stream's release is intact; its child moved
+    ** out survives the parent */
+    dl_table back;
+    CHECK_OK(dl_arrow_import_array(&imported, &as, &kept, &back, &err), &err);
+    CHECK_EQ_INT(back.num_rows, 53);
+    struct ArrowArray child = *kept.children[T_STR];
+    kept.children[T_STR]->release = NULL;
+    kept.release(&kept);
+    CHECK_EQ_INT(child.length, 53);
+    child.release(&child);
+    dl_table_free(&back);
+    as.release(&as);
+    dl_schema_free(&imported);
+    dl_buf_free(&want);
+    dl_buf_free(&again.buf);
+    dl_table_free(&t);
+}
+
+DL_TEST(arrow_stream_early_release_closes_producer) {
+    dl_table t;
+    make_table(&t, 10);
+    fake_source f = {&t, 1000, 0, -1, 0};
+    struct ArrowArrayStream s;
+    fake_stream(&f, &s);
+    struct ArrowArray a;
+    CHECK_EQ_INT(s.get_next(&s, &a), 0);
+    CHECK(a.release != NULL);
+    CHECK_EQ_INT(f.closes, 0);
+    s.release(&s); /* the consumer stops after one array */
+    CHECK_EQ_INT(f.closes, 1);
+    CHECK_EQ_INT(f.handed, 1);
+    CHECK_EQ_INT(a.length, 10);
+    a.release(&a);
+
+    /* released before any get_next, and without get_schema */
+    fake_source g = {&t, 5, 0, -1, 0};
+    fake_stream(&g, &s);
+    s.release(&s);
+    CHECK_EQ_INT(g.closes, 1);
+    CHECK_EQ_INT(g.handed, 0);
+    dl_table_free(&t);
+}
+
+DL_TEST(arrow_stream_error_mid_stream) {
+    dl_error err = {0};
+    dl_table t;
+    make_table(&t, 7);
+    fake_source f = {&t, 10, 0, 2, 0};
+    struct ArrowArrayStream s;
+    fake_stream(&f, &s);
+    struct ArrowArray a;
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(s.get_next(&s, &a), 0);
+        CHECK(a.release != NULL);
+        if (a.release) a.release(&a);
+    }
+    int code = s.get_next(&s, &a);
+    CHECK(code != 0);
+    CHECK(a.release == NULL);
+    const char *msg = s.get_last_error(&s);
+    CHECK(msg && strstr(msg, "fake.parquet: bad page at batch 2"));
+    CHECK_EQ_INT(f.closes, 1);              /* nothing more will be read: closed now */
+    CHECK_EQ_INT(s.get_next(&s, &a), code); /* sticky */
+    CHECK(a.release == NULL);
+    s.release(&s);
+    CHECK_EQ_INT(f.closes, 1);
+
+    /* IPC from a failing stream: the stream's message, the stream consumed */
+    fake_source g = {&t, 10, 0, 1, 0};
+    fake_stream(&g, &s);
+    sink out = {DL_BUF_INIT, 0};
+    int64_t rows = -1;
+    CHECK_RC(dl_arrow_stream_write_ipc(&s, sink_write, &out, &rows, &err), DL_EIO);
+    CHECK(strstr(err.message, "bad page at batch 1") != NULL);
+    CHECK(s.release == NULL);
+    CHECK_EQ_INT(g.closes, 1);
+    dl_buf_free(&out.buf);
+
+    /* a write failure of the IPC output also releases the stream */
+    fake_source h = {&t, 10, 0, -1, 0};
+    fake_stream(&h, &s);
+    sink small = {DL_BUF_INIT, 64};
+    CHECK_RC(dl_arrow_stream_write_ipc(&s, sink_write, &small, NULL, &err), DL_EIO);
+    CHECK(s.release == NULL);
+    CHECK_EQ_INT(h.closes, 1);
+    dl_buf_free(&small.buf);
+    dl_table_free(&t);
+}
+
+DL_TEST(arrow_stream_ipc_equals_direct_ipc) {
+    dl_error err = {0};
+    dl_table t;
+    make_table(&t, 77);
+    fake_source f = {&t, 4, 0, -1, 0};
+    struct ArrowArrayStream s;
+    fake_stream(&f, &s);
+    sink out = {DL_BUF_INIT, 0};
+    int64_t rows = 0;
+    CHECK_OK(dl_arrow_stream_write_ipc(&s, sink_write, &out, &rows, &err), &err);
+    CHECK_EQ_INT(rows, 4 * 77);
+    dl_buf want;
+    ipc_of_table(&t, 4, &want);
+    CHECK(out.buf.len == want.len && memcmp(out.buf.data, want.data, want.len) == 0);
+    dl_buf_free(&want);
+    dl_buf_free(&out.buf);
+    dl_table_free(&t);
+}
+
+DL_TEST(arrow_stream_splits_string_bytes) {
+    dl_error err = {0};
+    dl_table t;
+    make_table(&t, 101);
+    fake_source f = {&t, 1, 0, -1, 0};
+    struct ArrowArrayStream s;
+    fake_stream(&f, &s);
+    dl_arrow_stream_set_max_var_bytes(&s, 40);
+    int64_t from = 0;
+    int arrays = 0;
+    for (;;) {
+        struct ArrowArray a;
+        CHECK_EQ_INT(s.get_next(&s, &a), 0);
+        if (!a.release) break;
+        arrays++;
+        CHECK(a.length > 0);
+        for (int c = T_STR; c <= T_BIN; c++) {
+            const int32_t *off = a.children[c]->buffers[1];
+            CHECK(off[a.children[c]->length] - off[0] <= 40);
+            /* the text of the array's rows is the table's rows from `from` */
+            CHECK_EQ_INT(off[a.children[c]->length] - off[0],
+                         dl_arrow_var_bytes(&t.columns[c], from, a.length));
+        }
+        from += a.length;
+        a.release(&a);
+    }
+    CHECK_EQ_INT(from, 101);
+    CHECK(arrays > 3);
+    s.release(&s);
+
+    /* a single value over the limit is an error, not a wrong array */
+    fake_source g = {&t, 1, 0, -1, 0};
+    fake_stream(&g, &s);
+    dl_arrow_stream_set_max_var_bytes(&s, 3);
+    struct ArrowArray a;
+    int code = 0, good = 0;
+    while ((code = s.get_next(&s, &a)) == 0 && a.release) { /* row 0 is empty: it fits */
+        good++;
+        a.release(&a);
+    }
+    CHECK(code != 0);
+    CHECK_EQ_INT(good, 1);
+    const char *msg = s.get_last_error(&s);
+    CHECK(msg && strstr(msg, "larger than") != NULL);
+    s.release(&s);
+    CHECK_EQ_INT(g.closes, 1);
+    dl_table_free(&t);
+    (void)err;
+}
+
+DL_TEST(arrow_import_checks_arrays) {
+    dl_error err = {0};
+    dl_table t, back;
+    make_table(&t, 12);
+    struct ArrowSchema as;
+    struct ArrowArray a;
+    CHECK_OK(dl_arrow_export(&t, &as, &a, &err), &err);
+    dl_schema s;
+    CHECK_OK(dl_arrow_import_schema(&as, &s, &err), &err);
+
+    /* an offset into the struct selects rows, for every child */
+    a.offset = 5;
+    a.length = 7;
+    CHECK_OK(dl_arrow_import_array(&s, &as, &a, &back, &err), &err);
+    CHECK_EQ_INT(back.num_rows, 7);
+    const int64_t *v = back.columns[T_I64].values, *o = t.columns[T_I64].values;
+    CHECK(v[0] == o[5] && v[6] == o[11]);
+    CHECK_EQ_INT(dl_column_is_valid(&back.columns[T_STR], 2),
+                 dl_column_is_valid(&t.columns[T_STR], 7));
+    dl_table_free(&back);
+
+    /* past the end of the children */
+    a.length = 8;
+    CHECK_RC(dl_arrow_import_array(&s, &as, &a, &back, &err), DL_EINVAL);
+    a.offset = 0;
+    a.length = 12;
+    /* wrong buffer counts, missing buffers, negative lengths */
+    a.children[T_I32]->n_buffers = 3;
+    CHECK_RC(dl_arrow_import_array(&s, &as, &a, &back, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "i32") != NULL);
+    a.children[T_I32]->n_buffers = 2;
+    const void *saved = a.children[T_F64]->buffers[1];
+    a.children[T_F64]->buffers[1] = NULL;
+    CHECK_RC(dl_arrow_import_array(&s, &as, &a, &back, &err), DL_EINVAL);
+    a.children[T_F64]->buffers[1] = saved;
+    a.children[T_BOOL]->length = -1;
+    CHECK_RC(dl_arrow_import_array(&s, &as, &a, &back, &err), DL_EINVAL);
+    a.children[T_BOOL]->length = 12;
+    /* decreasing string offsets */
+    int32_t *off = (int32_t *)a.children[T_STR]->buffers[1];
+    int32_t keep = off[3];
+    off[3] = off[2] - 1;
+    CHECK_RC(dl_arrow_import_array(&s, &as, &a, &back, &err), DL_ECORRUPT);
+    off[3] = keep;
+    CHECK_OK(dl_arrow_import_array(&s, &as, &a, &back, &err), &err);
+    dl_table_free(&back);
+
+    /* formats we do not produce are refused by name */
+    const char *fmt = as.children[T_I32]->format;
+    as.children[T_I32]->format = "tss:";
+    dl_schema bad;
+    CHECK_RC(dl_arrow_import_schema(&as, &bad, &err), DL_EUNSUPPORTED);
+    as.children[T_I32]->format = "+l";
+    CHECK_RC(dl_arrow_import_schema(&as, &bad, &err), DL_EUNSUPPORTED);
+    CHECK(strstr(err.message, "i32") != NULL);
+    as.children[T_I32]->format = fmt;
+    a.release(&a);
+    as.release(&as);
+    dl_schema_free(&s);
+    dl_table_free(&t);
+}
+
+DL_TEST(arrow_stream_of_parquet_file) {
+    dl_error err = {0};
+    dl_table t;
+    make_table(&t, 250);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/s.parquet", dl_test_tmpdir());
+    dl_write_options o;
+    dl_write_options_default(&o);
+    o.row_group_rows = 100;
+    CHECK_OK(dl_parquet_write_table(path, &t, &o, &err), &err);
+    dl_parquet_reader *r;
+    CHECK_OK(dl_parquet_open(path, &r, &err), &err);
+    int cols[2] = {T_STR, T_I64};
+    struct ArrowArrayStream s;
+    CHECK_RC(dl_parquet_arrow_stream(r, (int[]){99}, 1, &s, &err), DL_EINVAL);
+    CHECK_OK(dl_parquet_arrow_stream(r, cols, 2, &s, &err), &err);
+    struct ArrowSchema as;
+    CHECK_EQ_INT(s.get_schema(&s, &as), 0);
+    CHECK_EQ_INT(as.n_children, 2);
+    CHECK_EQ_STR(as.children[0]->name, "text");
+    CHECK_EQ_STR(as.children[1]->name, "i64");
+    int64_t lengths[4] = {0}, n = 0, total = 0;
+    for (;;) {
+        struct ArrowArray a;
+        CHECK_EQ_INT(s.get_next(&s, &a), 0);
+        if (!a.release) break;
+        const int64_t *vals = a.children[1]->buffers[1];
+        CHECK(vals[0] == ((const int64_t *)t.columns[T_I64].values)[total]);
+        if (n < 4) lengths[n] = a.length;
+        n++;
+        total += a.length;
+        a.release(&a);
+    }
+    CHECK_EQ_INT(n, 3); /* one array per row group */
+    CHECK(lengths[0] == 100 && lengths[1] == 100 && lengths[2] == 50);
+    CHECK_EQ_INT(total, 250);
+    as.release(&as);
+    s.release(&s); /* closes the reader (ASan reports a leak otherwise) */
     dl_table_free(&t);
 }
