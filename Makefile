@@ -6,34 +6,60 @@
 #   make                 release build in build/release (dl, libdatalake.a,
 #                        libdatalake.so.0, dl_tests)
 #   make MODE=asan       the same under AddressSanitizer + UBSan in build/asan
+#   make MODE=fault      test build (ASan + fault injection: DL_FAULT_AT,
+#                        DL_FAIL_AT) in build/fault; never installed
 #   make fuzz            libFuzzer targets (clang) in build/fuzz
 #   make bench           benchmark programs in build/release
 #   make test            unit tests (release); scripts/test.sh runs everything
+#   make install         PREFIX=/usr/local DESTDIR= : header, libraries,
+#                        datalake.pc, dl and its man page
+#
+# Variables a packager or user may set (environment or command line):
+#   CC CFLAGS CPPFLAGS LDFLAGS  honoured; CFLAGS replaces the default -O2 -g
+#   WERROR=0                    warnings stay warnings (default 1: development
+#                               and CI builds fail on any warning)
+#   MARCH=x86-64-v2|native      adds -march=...; none by default, so the
+#                               binaries run on any CPU of the architecture
+#   PREFIX DESTDIR BINDIR LIBDIR INCLUDEDIR MANDIR PKGCONFIGDIR  (install)
 
 MODE ?= release
 CC ?= cc
+CFLAGS ?= -O2 -g
+WERROR ?= 1
+MARCH ?=
 PKGS := libzstd snappy liblz4 zlib libcrypto sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
-        -Wno-missing-field-initializers
+WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
+        -Wno-missing-field-initializers $(if $(filter 1,$(WERROR)),-Werror)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Iinclude -Isrc \
                -pthread -fPIC -fvisibility=hidden $(PKG_CFLAGS)
 
+# OPT comes before the user's CFLAGS (so CFLAGS=-O3 wins); the sanitizer
+# modes set their own optimisation after it.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ifeq ($(MODE),release)
-  OPT := -O2 -g -DNDEBUG -march=x86-64-v2
+  OPT := -DNDEBUG
+  MODE_FLAGS :=
 else ifeq ($(MODE),asan)
-  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-         -fno-sanitize-recover=all
+  OPT :=
+  MODE_FLAGS := -O1 -g $(SAN)
+else ifeq ($(MODE),fault)
+  OPT :=
+  MODE_FLAGS := -O1 -g $(SAN) -DDL_FAULT_INJECTION
 else ifeq ($(MODE),debug)
-  OPT := -O0 -g
+  OPT :=
+  MODE_FLAGS := -O0 -g
 else
-  $(error MODE must be release, asan or debug)
+  $(error MODE must be release, asan, fault or debug)
+endif
+ifneq ($(MARCH),)
+  OPT += -march=$(MARCH)
 endif
 
-CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
-LDFLAGS_ALL := $(OPT) -pthread $(EXTRA_LDFLAGS)
+CFLAGS_ALL := $(BASE_CFLAGS) $(CPPFLAGS) $(OPT) $(CFLAGS) $(MODE_FLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := $(OPT) $(CFLAGS) $(MODE_FLAGS) -pthread $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(PKG_LIBS) -lm
 
 OUT := build/$(MODE)
@@ -85,14 +111,45 @@ $(OUT)/dl_tests: $(TEST_OBJ) $(OUT)/libdatalake.a
 # test helper programs (fixture writers etc.), one .c each
 $(OUT)/tools/%: tests/tools/%.c $(OUT)/libdatalake.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libdatalake.a $(LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(OUT)/libdatalake.a $(LIBS)
 
 bench: $(BENCH_BIN)
 $(OUT)/%: bench/%.c $(OUT)/libdatalake.a
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libdatalake.a $(LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(OUT)/libdatalake.a $(LIBS)
 
 test: $(OUT)/dl_tests $(OUT)/dl
 	$(OUT)/dl_tests
+
+# ---- install: header, .so with its symlinks, .a, pkg-config, dl, man page ----
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+.PHONY: install uninstall man
+man: $(OUT)/dl.1
+$(OUT)/dl.1: $(OUT)/dl scripts/gen_man.sh
+	scripts/gen_man.sh $(OUT)/dl > $@.tmp && mv $@.tmp $@
+install: $(OUT)/dl $(OUT)/libdatalake.a $(OUT)/libdatalake.so $(OUT)/dl.1
+	@[ "$(MODE)" = release ] || { echo "install: only MODE=release is installed"; exit 1; }
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 include/datalake.h $(DESTDIR)$(INCLUDEDIR)/datalake.h
+	install -m 755 $(OUT)/libdatalake.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdatalake.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libdatalake.so
+	install -m 644 $(OUT)/libdatalake.a $(DESTDIR)$(LIBDIR)/libdatalake.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(SO_VERSION)|' \
+	    -e 's|@REQUIRES@|$(PKGS)|' scripts/datalake.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/datalake.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/datalake.pc
+	install -m 755 $(OUT)/dl $(DESTDIR)$(BINDIR)/dl
+	install -m 644 $(OUT)/dl.1 $(DESTDIR)$(MANDIR)/man1/dl.1
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/datalake.h $(DESTDIR)$(LIBDIR)/libdatalake.so* \
+	    $(DESTDIR)$(LIBDIR)/libdatalake.a $(DESTDIR)$(PKGCONFIGDIR)/datalake.pc \
+	    $(DESTDIR)$(BINDIR)/dl $(DESTDIR)$(MANDIR)/man1/dl.1
 
 # ---- libFuzzer targets: the library built with clang + coverage ----
 FUZZ_OUT := build/fuzz
