@@ -83,7 +83,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(OUT)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/%)
 
 .PHONY: all lib test fuzz bench clean format format-check tidy
-all: $(OUT)/dl $(OUT)/dl_tests $(TOOL_BIN) $(OUT)/libdatalake.so
+all: $(OUT)/dl $(OUT)/dl_tests $(TOOL_BIN) $(OUT)/libdatalake.so $(OUT)/dl-gen
 
 lib: $(OUT)/libdatalake.a $(OUT)/libdatalake.so
 
@@ -116,6 +116,10 @@ $(OUT)/tools/%: tests/tools/%.c $(OUT)/libdatalake.a
 bench: $(BENCH_BIN)
 $(OUT)/%: bench/%.c $(OUT)/libdatalake.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(OUT)/libdatalake.a $(LIBS)
+
+# dl-gen: the benchmark's and the tests' deterministic Binance-format data
+$(OUT)/dl-gen: bench/gen/gen_binance.c
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lm
 
 test: $(OUT)/dl_tests $(OUT)/dl
 	$(OUT)/dl_tests

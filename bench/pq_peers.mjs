@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', 'tests', 'interop', 'node_modules', 'x.js'));
+const require = createRequire(path.join(here, 'package.json'));
 const a = { src: null, dir: '/tmp/dl-pq-bench', codec: 'zstd', threads: '2', runs: '1' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) a[argv[i].replace(/^--/, '')] = argv[i + 1];

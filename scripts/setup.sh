@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh -- installs what dl-datalake needs on a fresh Debian 12 machine:
 # the build toolchain and library headers (apt-get, only when missing) and
-# the test-only npm peers (DuckDB, Polars) pinned in tests/interop.
+# the test and benchmark npm peers (DuckDB, Polars, Arrow JS) pinned in bench/.
 # Usage: scripts/setup.sh [--no-npm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +24,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# One pinned install (bench/package.json + package-lock.json) serves the
+# benchmark peers (bench/) and the interop tests (tests/interop links to it).
 if [ "${1:-}" != "--no-npm" ]; then
-  stamp="$(cat tests/interop/package.json tests/interop/package-lock.json | sha256sum | cut -d' ' -f1)"
-  if [ "$(cat tests/interop/node_modules/.dl-stamp 2>/dev/null)" != "$stamp" ]; then
-    echo "setup: installing test peers (npm ci in tests/interop)" >&2
-    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error >&2)
-    echo "$stamp" > tests/interop/node_modules/.dl-stamp
+  stamp="$(cat bench/package.json bench/package-lock.json | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat bench/node_modules/.dl-stamp 2>/dev/null)" != "$stamp" ]; then
+    echo "setup: installing test and benchmark peers (npm ci in bench)" >&2
+    (cd bench && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$stamp" > bench/node_modules/.dl-stamp
+  fi
+  if [ ! -L tests/interop/node_modules ]; then
+    rm -rf tests/interop/node_modules
+    ln -s ../../bench/node_modules tests/interop/node_modules
   fi
 fi

@@ -5,16 +5,17 @@
 # and layout are standard Parquet that other engines read), and dl runs the
 # same cases itself.  Every case's answer digest must be identical in all
 # engines, and the ingest digests must equal DuckDB's own ingest.
+# The data comes from the repo's generator (dl-gen) and the peers from
+# bench/peers.mjs (DuckDB and Polars pinned in bench/package.json).
 # Usage: DL=build/release/dl tests/interop/peers_on_lake.sh
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 DL="${DL:-$root/build/release/dl}"
-bench="$root/../shared/bench"
-[ -f "$bench/peers.mjs" ] || { echo "peers_on_lake: $bench/peers.mjs not found"; exit 1; }
-export NODE_PATH="$here/node_modules"
+GEN="${DL_GEN:-$(dirname "$DL")/dl-gen}"
+peers="$root/bench/peers.mjs"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-node "$bench/gen.mjs" --out "$tmp/data" --small --jobs 2 >/dev/null 2>&1 || { echo "gen.mjs failed"; exit 1; }
+"$GEN" --out "$tmp/data" --small --jobs 2 >/dev/null 2>&1 || { echo "peers_on_lake: $GEN failed"; exit 1; }
 
 passed=0; failed=0
 check_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const l=s.trim().split("\n").pop();process.stdout.write(JSON.stringify(JSON.parse(l).check))}catch(e){}})'; }
@@ -30,13 +31,13 @@ lake=(--lake "$tmp/data/work-dl/klines/BINANCE/SPOT" --lake-subdir raw/1m
       --trades-lake "$tmp/data/work-dl/trades/BINANCE/SPOT" --trades-subdir ticks/trades)
 for c in ingest_klines ingest_trades; do
   mine=$("$DL" bench --case "$c" --data "$tmp/data" --threads 2 | check_of)
-  duck=$(node "$bench/peers.mjs" --engine duckdb --case "$c" --data "$tmp/data" --threads 2 2>/dev/null | check_of)
+  duck=$(node "$peers" --engine duckdb --case "$c" --data "$tmp/data" --threads 2 2>/dev/null | check_of)
   same "$c: dl lake == DuckDB's own ingest" "$mine" "$duck"
 done
 for c in scan_range resample_1h bars_from_trades asof_join lake_aggregate; do
   mine=$("$DL" bench --case "$c" --data "$tmp/data" --threads 2 | check_of)
-  duck=$(node "$bench/peers.mjs" --engine duckdb --case "$c" --data "$tmp/data" --threads 2 "${lake[@]}" 2>/dev/null | check_of)
-  pol=$(node "$bench/peers.mjs" --engine polars --case "$c" --data "$tmp/data" --threads 2 "${lake[@]}" 2>/dev/null | check_of)
+  duck=$(node "$peers" --engine duckdb --case "$c" --data "$tmp/data" --threads 2 "${lake[@]}" 2>/dev/null | check_of)
+  pol=$(node "$peers" --engine polars --case "$c" --data "$tmp/data" --threads 2 "${lake[@]}" 2>/dev/null | check_of)
   same "$c: dl == DuckDB and Polars reading dl's lake" "$mine" "$duck" "$pol"
 done
 echo "peers-on-lake: $passed passed, $failed failed"
