@@ -53,9 +53,13 @@
 ** Never returned through the public API. */
 #define CSV_ROW_BAD 2
 
-/* Auto-detected epoch units: below 1e14 is ms, below 1e17 is us. */
-#define CSV_AUTO_US_FROM  INT64_C(100000000000000)
-#define CSV_AUTO_MAX      INT64_C(100000000000000000)
+/* Auto-detected epoch units: a value belongs to the unit (s, ms, us, ns)
+** in which it falls in [1990-01-01, 2200-01-01) UTC.  That span is 11.5x
+** wide, less than the 1000x between units, so the bands never overlap and a
+** value between them (a year-9999 ms value, a 1970 value, a negative one)
+** belongs to none and is refused rather than guessed. */
+#define CSV_AUTO_FROM_S   INT64_C(631152000)  /* 1990-01-01T00:00:00Z */
+#define CSV_AUTO_UNTIL_S  INT64_C(7258118400) /* 2200-01-01T00:00:00Z */
 #define CSV_US_PER_SECOND INT64_C(1000000)
 
 typedef enum field_action {
@@ -72,19 +76,28 @@ typedef enum time_format { TIME_AUTO = 0, TIME_S, TIME_MS, TIME_US, TIME_NS, TIM
 /* Result of scanning one field value. */
 typedef enum scan_status {
     SCAN_OK = 0,
-    SCAN_SYNTAX, /* not a value of the column's type */
-    SCAN_RANGE,  /* a value, but out of range */
-    SCAN_NUL,    /* NUL byte */
-    SCAN_QUOTE   /* quote character inside an unquoted field */
+    SCAN_SYNTAX,    /* not a value of the column's type */
+    SCAN_RANGE,     /* a value, but out of range */
+    SCAN_NUL,       /* NUL byte */
+    SCAN_QUOTE,     /* quote character inside an unquoted field */
+    SCAN_NO_UNIT,   /* auto: an epoch integer in no unit's band */
+    SCAN_AMBIGUOUS, /* auto: an epoch integer in several bands */
+    SCAN_WRONG_UNIT /* auto: an epoch integer of another unit than the file's */
 } scan_status;
 
 /* What to do with one source column. */
 typedef struct field_plan {
     field_action action;
-    time_format time_format; /* ACT_TIME */
-    bool nullable;           /* empty field -> null (generic columns) */
-    int out;                 /* output column, -1 when skipped */
-    const char *name;        /* source column name for messages (borrowed) */
+    /* ACT_TIME: the format in force.  With "auto" it starts as TIME_AUTO and
+    ** is fixed by the column's first value (unit_line, unit_value), after
+    ** which every value must fall in that unit's band: one unit per file. */
+    time_format time_format;
+    bool auto_unit;     /* the unit was detected, not configured */
+    int64_t unit_line;  /* line of the value that fixed the unit */
+    int64_t unit_value; /* that value (epoch integer; 0 for ISO text) */
+    bool nullable;      /* empty field -> null (generic columns) */
+    int out;            /* output column, -1 when skipped */
+    const char *name;   /* source column name for messages (borrowed) */
 } field_plan;
 
 typedef enum source_kind { SRC_MEMORY, SRC_FILE, SRC_ZIP } source_kind;
@@ -109,6 +122,13 @@ struct dl_csv_reader {
     char **header_names; /* generic: owned copies of the header fields */
     int num_header_names;
     bool check_header; /* Binance: the first record may be a header */
+
+    /* Rows whose ts is outside [ts_min, ts_max) end the read (an archive
+    ** holding another period's rows); range_label names the period. */
+    bool check_range;
+    int64_t ts_min, ts_max;
+    char *range_label;
+    uint32_t zip_max_ratio;
 
     source_kind source;
     int fd;
@@ -293,16 +313,16 @@ static inline scan_status scan_bool(const char *s, const char *limit, uint8_t *o
     return SCAN_OK;
 }
 
-/* YYYY-MM-DD(T| )hh:mm:ss[.fraction][Z|+hh[[:]mm]|-hh[[:]mm]]; a time
-** without an offset is UTC.  Fractions beyond microseconds are truncated;
-** ',' is not a decimal mark here because it is usually the delimiter. */
+/* YYYY-MM-DD[(T| )hh:mm[:ss[.fraction]][Z|+hh[[:]mm]|-hh[[:]mm]]]; a date
+** alone is its midnight and a time without an offset is UTC (an offset is
+** converted to UTC).  Fractions beyond microseconds are truncated; ',' is
+** not a decimal mark here because it is usually the delimiter. */
 static scan_status scan_iso_time(const char *s, const char *limit, int64_t *out,
                                  const char **stop) {
     int64_t seconds;
     int32_t nanos;
     size_t used = 0;
-    dl_iso_status st = dl_iso8601_parse(s, (size_t)(limit - s),
-                                        DL_ISO_NEED_SECONDS | DL_ISO_PREFIX | DL_ISO_DOT_FRACTION,
+    dl_iso_status st = dl_iso8601_parse(s, (size_t)(limit - s), DL_ISO_PREFIX | DL_ISO_DOT_FRACTION,
                                         &seconds, &nanos, &used);
     *stop = s + used;
     if (st != DL_ISO_OK) return dl_iso_status_is_range(st) ? SCAN_RANGE : SCAN_SYNTAX;
@@ -313,15 +333,6 @@ static scan_status scan_iso_time(const char *s, const char *limit, int64_t *out,
 /* Converts an epoch integer in the given unit to microseconds. */
 static scan_status epoch_to_us(int64_t v, time_format format, int64_t *out) {
     switch (format) {
-    case TIME_AUTO:
-        if (v > -CSV_AUTO_US_FROM && v < CSV_AUTO_US_FROM) {
-            *out = v * 1000;
-        } else if (v > -CSV_AUTO_MAX && v < CSV_AUTO_MAX) {
-            *out = v;
-        } else {
-            return SCAN_RANGE;
-        }
-        return SCAN_OK;
     case TIME_S:
         if (v > INT64_MAX / CSV_US_PER_SECOND || v < INT64_MIN / CSV_US_PER_SECOND)
             return SCAN_RANGE;
@@ -337,18 +348,80 @@ static scan_status epoch_to_us(int64_t v, time_format format, int64_t *out) {
     case TIME_NS:
         *out = v / 1000 - (v % 1000 < 0); /* floor, also before 1970 */
         return SCAN_OK;
+    case TIME_AUTO:
     case TIME_ISO:
         break;
     }
     return SCAN_SYNTAX;
 }
 
-static inline scan_status scan_time(time_format format, const char *s, const char *limit,
-                                    int64_t *out, const char **stop) {
-    if (format == TIME_ISO) return scan_iso_time(s, limit, out, stop);
+/* Epoch ticks per second of each unit (indexed by time_format). */
+static const int64_t unit_per_second[] = {
+    [TIME_S] = 1, [TIME_MS] = 1000, [TIME_US] = 1000000, [TIME_NS] = 1000000000};
+
+static inline bool in_unit_band(int64_t v, time_format unit) {
+    int64_t per = unit_per_second[unit];
+    return v >= CSV_AUTO_FROM_S * per && v < CSV_AUTO_UNTIL_S * per;
+}
+
+/* The unit whose band holds v; *matches counts the bands that do (0 or 1
+** with today's span, but the check does not rely on that). */
+static time_format unit_of_magnitude(int64_t v, int *matches) {
+    time_format found = TIME_AUTO;
+    *matches = 0;
+    for (time_format u = TIME_S; u <= TIME_NS; u++) {
+        if (in_unit_band(v, u)) {
+            if (*matches == 0) found = u;
+            (*matches)++;
+        }
+    }
+    return found;
+}
+
+/* "2024-..." : text that can only be an ISO-8601 date. */
+static inline bool looks_like_iso(const char *s, const char *limit) {
+    return limit - s >= 5 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3]) &&
+           s[4] == '-';
+}
+
+/* The first value of an "auto" time column fixes its format for the rest
+** of the file: ISO-8601 text, or the epoch unit whose band holds it. */
+static scan_status detect_time(field_plan *f, int64_t line, const char *s, const char *limit,
+                               int64_t *out, const char **stop) {
+    if (looks_like_iso(s, limit)) {
+        scan_status st = scan_iso_time(s, limit, out, stop);
+        if (st == SCAN_OK) {
+            f->time_format = TIME_ISO;
+            f->unit_line = line;
+            f->unit_value = 0;
+        }
+        return st;
+    }
     int64_t v;
     scan_status st = scan_int64(s, limit, &v, stop);
-    return st == SCAN_OK ? epoch_to_us(v, format, out) : st;
+    if (st != SCAN_OK) return st;
+    int matches;
+    time_format unit = unit_of_magnitude(v, &matches);
+    if (matches != 1) return matches ? SCAN_AMBIGUOUS : SCAN_NO_UNIT;
+    f->time_format = unit;
+    f->unit_line = line;
+    f->unit_value = v;
+    return epoch_to_us(v, unit, out);
+}
+
+static inline scan_status scan_time(field_plan *f, int64_t line, const char *s, const char *limit,
+                                    int64_t *out, const char **stop) {
+    if (f->time_format == TIME_ISO) return scan_iso_time(s, limit, out, stop);
+    if (DL_UNLIKELY(f->time_format == TIME_AUTO)) return detect_time(f, line, s, limit, out, stop);
+    int64_t v;
+    scan_status st = scan_int64(s, limit, &v, stop);
+    if (st != SCAN_OK) return st;
+    if (f->auto_unit && DL_UNLIKELY(!in_unit_band(v, f->time_format))) {
+        int matches;
+        unit_of_magnitude(v, &matches);
+        return matches ? SCAN_WRONG_UNIT : SCAN_NO_UNIT;
+    }
+    return epoch_to_us(v, f->time_format, out);
 }
 
 /* An unquoted text field: up to the delimiter; NUL and (when quoting is on)
@@ -404,6 +477,24 @@ static int row_error(const dl_csv_reader *r, int64_t line, dl_error *err, const 
     return CSV_ROW_BAD;
 }
 
+static const char *unit_name(time_format unit) {
+    switch (unit) {
+    case TIME_S:
+        return "seconds";
+    case TIME_MS:
+        return "milliseconds";
+    case TIME_US:
+        return "microseconds";
+    case TIME_NS:
+        return "nanoseconds";
+    case TIME_ISO:
+        return "ISO-8601 text";
+    case TIME_AUTO:
+        break;
+    }
+    return "an epoch unit";
+}
+
 static const char *expected_text(const field_plan *f) {
     switch (f->action) {
     case ACT_DOUBLE:
@@ -415,7 +506,7 @@ static const char *expected_text(const field_plan *f) {
     case ACT_TIME:
         switch (f->time_format) {
         case TIME_AUTO:
-            return "expected an epoch time in ms or us";
+            return "expected an epoch time (s, ms, us or ns) or an ISO-8601 time";
         case TIME_S:
             return "expected an epoch time in s";
         case TIME_MS:
@@ -442,13 +533,38 @@ static const char *range_text(const field_plan *f) {
     case ACT_INT64:
         return "integer out of range for int64";
     case ACT_TIME:
-        if (f->time_format == TIME_AUTO)
-            return "time out of range (epoch values below 1e14 are read as ms, below 1e17 as us)";
-        if (f->time_format == TIME_ISO) return "invalid date or time of day";
+        if (f->time_format == TIME_ISO || f->time_format == TIME_AUTO)
+            return "invalid date or time of day";
         return "time out of range for a microsecond timestamp";
     default:
         return "value out of range";
     }
+}
+
+/* Messages of the auto-unit rule: which unit the value would be, and what
+** the file established. */
+static int unit_error(const dl_csv_reader *r, int64_t line, int index, scan_status st,
+                      const char *shown, dl_error *err) {
+    const field_plan *f = &r->plan[index];
+    if (st == SCAN_WRONG_UNIT) {
+        int64_t v = 0;
+        const char *stop;
+        int matches = 0;
+        time_format unit = TIME_AUTO;
+        if (scan_int64(shown, shown + strlen(shown), &v, &stop) == SCAN_OK)
+            unit = unit_of_magnitude(v, &matches);
+        return row_error(r, line, err,
+                         "column %d (%s): time '%s' is in %s but the file's times are in %s "
+                         "(line %lld: %lld); a file must use one unit",
+                         index + 1, f->name, shown, unit_name(unit), unit_name(f->time_format),
+                         (long long)f->unit_line, (long long)f->unit_value);
+    }
+    return row_error(r, line, err,
+                     "column %d (%s): time '%s' %s seconds, milliseconds, microseconds or "
+                     "nanoseconds since 1970 between 1990-01-01 and 2200-01-01 (the unit is told "
+                     "from the magnitude); state the unit explicitly for other dates",
+                     index + 1, f->name, shown,
+                     st == SCAN_AMBIGUOUS ? "fits more than one unit of" : "is not in");
 }
 
 static int field_error(const dl_csv_reader *r, int64_t line, int index, scan_status st,
@@ -456,10 +572,16 @@ static int field_error(const dl_csv_reader *r, int64_t line, int index, scan_sta
     const field_plan *f = &r->plan[index];
     char shown[CSV_SHOW_FIELD * 4 + 8];
     show_field(s, e, shown, sizeof shown);
+    if (st == SCAN_NO_UNIT || st == SCAN_AMBIGUOUS || st == SCAN_WRONG_UNIT)
+        return unit_error(r, line, index, st, shown, err);
     const char *what = st == SCAN_RANGE   ? range_text(f)
                        : st == SCAN_NUL   ? "NUL byte in field"
                        : st == SCAN_QUOTE ? "quote character inside an unquoted field"
                                           : expected_text(f);
+    if (st == SCAN_SYNTAX && f->action == ACT_TIME && f->unit_line > 0)
+        return row_error(
+            r, line, err, "column %d (%s): %s (the file's times are %s from line %lld), got '%s'",
+            index + 1, f->name, what, unit_name(f->time_format), (long long)f->unit_line, shown);
     return row_error(r, line, err, "column %d (%s): %s, got '%s'", index + 1, f->name, what, shown);
 }
 
@@ -682,6 +804,21 @@ static int store_string(dl_column *c, int64_t row, const char *s, size_t len, dl
     return DL_OK;
 }
 
+/* A row outside the period the archive's name promises: fatal even with
+** skip_bad, because it means the file is not what it says (misnamed, or a
+** mixed-up download), not that one row is damaged. */
+static int outside_range(const dl_csv_reader *r, int64_t line, int64_t ts, dl_error *err) {
+    char at[40], from[40], until[40];
+    dl_format_timestamp(ts, DL_UNIT_US, at, sizeof at);
+    dl_format_timestamp(r->ts_min, DL_UNIT_US, from, sizeof from);
+    dl_format_timestamp(r->ts_max, DL_UNIT_US, until, sizeof until);
+    return dl_error_set(err, DL_ECORRUPT,
+                        "%s:%lld: ts %s is outside %s [%s, %s): the file holds rows of another "
+                        "period (misnamed or mixed-up download)",
+                        r->name, (long long)line, at,
+                        r->range_label ? r->range_label : "the expected range", from, until);
+}
+
 /* Counts the fields of a record that has too many (for the message). */
 static int count_fields(const dl_csv_reader *r, const char *p, const char *e) {
     int n = 1;
@@ -703,7 +840,7 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
     const char *const e = rec->end;
     const char delim = r->delim;
     for (int i = 0; i < r->num_fields; i++) {
-        const field_plan *f = &r->plan[i];
+        field_plan *f = &r->plan[i];
         if (i > 0) {
             if (p == e)
                 return row_error(r, rec->line, err, "expected %d fields, got %d", r->num_fields, i);
@@ -744,8 +881,11 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
         }
         case ACT_TIME: {
             int64_t v = 0;
-            st = scan_time(f->time_format, vs, limit, &v, &stop);
+            st = scan_time(f, rec->line, vs, limit, &v, &stop);
             ((int64_t *)c->values)[row] = v;
+            if (f->out == 0 && r->check_range && st == SCAN_OK &&
+                DL_UNLIKELY(v < r->ts_min || v >= r->ts_max))
+                return outside_range(r, rec->line, v, err);
             break;
         }
         case ACT_BOOL: {
@@ -858,6 +998,13 @@ static int add_output(dl_csv_reader *r, const char *name, field_action action, b
     return dl_schema_add(&r->schema, name, action_type(action), nullable, err);
 }
 
+/* The configured time format; "auto" is resolved per column by its first
+** value (detect_time). */
+static void set_time_format(const dl_csv_reader *r, field_plan *f) {
+    f->time_format = r->ts_format;
+    f->auto_unit = r->ts_format == TIME_AUTO;
+}
+
 static int alloc_plan(dl_csv_reader *r, int num_fields, dl_error *err) {
     r->plan = calloc((size_t)num_fields, sizeof *r->plan);
     if (!r->plan) return dl_error_set(err, DL_ENOMEM, "%s: out of memory", r->name);
@@ -887,10 +1034,9 @@ static int build_binance_plan(dl_csv_reader *r, dl_error *err) {
     if (rc != DL_OK) return rc;
     int outputs = 0;
     for (int i = 0; i < n; i++) {
-        r->plan[i] = (field_plan){.action = cols[i].action,
-                                  .time_format = TIME_AUTO,
-                                  .out = cols[i].out,
-                                  .name = cols[i].source};
+        r->plan[i] =
+            (field_plan){.action = cols[i].action, .out = cols[i].out, .name = cols[i].source};
+        set_time_format(r, &r->plan[i]);
         if (cols[i].out >= 0) outputs++;
     }
     for (int out = 0; out < outputs; out++)
@@ -915,11 +1061,30 @@ static int find_header(const dl_csv_reader *r, const char *name) {
     return found;
 }
 
+/* A header field that is a value (a number or an ISO-8601 time): -1 when
+** every field could be a name. */
+static int header_data_field(const dl_csv_reader *r) {
+    for (int i = 0; i < r->num_header_names; i++) {
+        const char *h = r->header_names[i], *e = h + strlen(h), *stop;
+        double v;
+        if (h == e) continue;
+        if (looks_like_iso(h, e) || (scan_double(r, h, e, &v, &stop) == SCAN_OK && stop == e))
+            return i;
+    }
+    return -1;
+}
+
 static int missing_column(const dl_csv_reader *r, const char *what, const char *name, int found,
                           dl_error *err) {
     if (found == -2)
         return dl_error_set(err, DL_EINVAL, "%s: %s '%s' appears more than once in the header",
                             r->name, what, name);
+    int data = header_data_field(r);
+    if (data >= 0)
+        return dl_error_set(err, DL_ECORRUPT,
+                            "%s:1: the first row is data, not a header (field %d is '%.40s'): a "
+                            "generic CSV file needs a header row naming its columns",
+                            r->name, data + 1, r->header_names[data]);
     char list[400];
     size_t n = 0;
     list[0] = 0;
@@ -1030,7 +1195,7 @@ static int build_generic_plan(dl_csv_reader *r, const dl_csv_options *opts, dl_e
     int ts = find_header(r, opts->ts_column);
     if (ts < 0) return missing_column(r, "time column", opts->ts_column, ts, err);
     r->plan[ts].action = ACT_TIME;
-    r->plan[ts].time_format = r->ts_format;
+    set_time_format(r, &r->plan[ts]);
     r->plan[ts].out = 0;
     rc = add_output(r, "ts", ACT_TIME, false, err);
     if (rc != DL_OK) return rc;
@@ -1057,7 +1222,7 @@ static int build_generic_plan(dl_csv_reader *r, const dl_csv_options *opts, dl_e
                                     "(use double, int64, bool, string or timestamp)",
                                     r->name, col->source, dl_type_name(col->type));
             r->plan[i].action = action;
-            r->plan[i].time_format = r->ts_format;
+            set_time_format(r, &r->plan[i]);
             r->plan[i].nullable = true;
             r->plan[i].out = r->schema.num_fields;
             rc = add_output(r, col->name ? col->name : col->source, action, true, err);
@@ -1126,6 +1291,12 @@ static int reader_new(const char *name, const dl_csv_options *opts, dl_csv_reade
                             (long long)opts->batch_rows, (long long)CSV_MAX_BATCH);
     char delim = ',';
     time_format ts_format = TIME_AUTO;
+    if (parse_time_format(opts->ts_format, &ts_format) != DL_OK)
+        return dl_error_set(err, DL_EINVAL,
+                            "dl_csv_open: ts_format '%s' is not one of auto, s, ms, us, ns, iso",
+                            opts->ts_format);
+    if (opts->ts_min > opts->ts_max)
+        return dl_error_set(err, DL_EINVAL, "dl_csv_open: ts_min is after ts_max");
     if (opts->kind == DL_CSV_GENERIC) {
         if (opts->delimiter) delim = opts->delimiter;
         if (!strchr(",;|\t", delim))
@@ -1134,11 +1305,6 @@ static int reader_new(const char *name, const dl_csv_options *opts, dl_csv_reade
                                 (unsigned char)delim);
         if (!opts->ts_column || !opts->ts_column[0])
             return dl_error_set(err, DL_EINVAL, "dl_csv_open: generic CSV needs ts_column");
-        if (parse_time_format(opts->ts_format, &ts_format) != DL_OK)
-            return dl_error_set(
-                err, DL_EINVAL,
-                "dl_csv_open: ts_format '%s' is not one of auto, s, ms, us, ns, iso",
-                opts->ts_format);
         if (opts->num_columns < 0 || (opts->num_columns > 0 && !opts->columns))
             return dl_error_set(err, DL_EINVAL, "dl_csv_open: num_columns %d without columns",
                                 opts->num_columns);
@@ -1153,9 +1319,15 @@ static int reader_new(const char *name, const dl_csv_options *opts, dl_csv_reade
     r->ts_format = ts_format;
     r->batch_rows = opts->batch_rows ? opts->batch_rows : CSV_DEFAULT_BATCH;
     r->line = 1;
+    r->check_range = opts->ts_min < opts->ts_max;
+    r->ts_min = opts->ts_min;
+    r->ts_max = opts->ts_max;
+    r->zip_max_ratio = opts->zip_max_ratio;
     dl_schema_init(&r->schema);
     r->name = strdup(name ? name : "<memory>");
-    if (!r->name) {
+    if (r->name && r->check_range && opts->ts_range_label)
+        r->range_label = strdup(opts->ts_range_label);
+    if (!r->name || (r->check_range && opts->ts_range_label && !r->range_label)) {
         dl_csv_close(r);
         return dl_error_set(err, DL_ENOMEM, "out of memory opening a CSV reader");
     }
@@ -1189,7 +1361,8 @@ int dl_csv_open_memory(const char *data, size_t size, const char *name, const dl
     r->total_bytes = size;
     if (dl_zip_has_magic((const uint8_t *)data, size)) {
         r->source = SRC_ZIP;
-        DL_TRY(dl_zip_open_memory((const uint8_t *)data, size, r->name, &r->zip, err));
+        DL_TRY(dl_zip_open_memory((const uint8_t *)data, size, r->name, r->zip_max_ratio, &r->zip,
+                                  err));
         hint = dl_zip_member_size(r->zip);
     } else {
         r->source = SRC_MEMORY;
@@ -1223,7 +1396,7 @@ int dl_csv_open(const char *path, const dl_csv_options *opts, dl_csv_reader **ou
     ssize_t got = S_ISREG(st.st_mode) ? pread(r->fd, magic, sizeof magic, 0) : 0;
     if (got == (ssize_t)sizeof magic && dl_zip_has_magic(magic, sizeof magic)) {
         r->source = SRC_ZIP;
-        DL_TRY(dl_zip_open_fd(r->fd, r->total_bytes, path, &r->zip, err));
+        DL_TRY(dl_zip_open_fd(r->fd, r->total_bytes, path, r->zip_max_ratio, &r->zip, err));
         hint = dl_zip_member_size(r->zip);
     } else {
         r->source = SRC_FILE;
@@ -1251,6 +1424,7 @@ void dl_csv_close(dl_csv_reader *r) {
     free(r->scratch);
     free(r->numbuf);
     free(r->first_skip_reason);
+    free(r->range_label);
     free(r->name);
     free(r);
 }
@@ -1278,8 +1452,36 @@ static int check_batch(const dl_csv_reader *r, const dl_table *batch, dl_error *
     return DL_OK;
 }
 
-static bool is_header_line(const csv_record *rec) {
-    return !is_digit(rec->start[0]);
+/* A column name: an identifier ([A-Za-z_] then [A-Za-z0-9_ .-]), optionally
+** in double quotes.  Numbers, negative numbers, quoted numbers and
+** True/False rows mixed with numbers are never all names. */
+static bool is_name_field(const char *s, const char *e) {
+    if (e - s >= 2 && *s == '"' && e[-1] == '"') {
+        s++;
+        e--;
+    }
+    if (s == e || !(((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z') || *s == '_')) return false;
+    for (; s < e; s++) {
+        char c = *s;
+        bool ok = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || is_digit(c) || c == '_' || c == ' ' ||
+                  c == '.' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* Binance archives may start with a header row (newer ones do).  The first
+** record is taken for one only when every field is a column name, so a row
+** that parses as data is never dropped as a header: it is read as data,
+** and a malformed one (quoted, negative time) is reported, not skipped. */
+static bool is_header_record(const dl_csv_reader *r, const csv_record *rec) {
+    const char *p = rec->start;
+    for (;;) {
+        const char *d = memchr(p, r->delim, (size_t)(rec->end - p));
+        if (!is_name_field(p, d ? d : rec->end)) return false;
+        if (!d) return true;
+        p = d + 1;
+    }
 }
 
 int dl_csv_next_batch(dl_csv_reader *r, dl_table *batch, dl_error *err) {
@@ -1303,7 +1505,7 @@ int dl_csv_next_batch(dl_csv_reader *r, dl_table *batch, dl_error *err) {
             if (rec.start == rec.end) continue; /* empty line */
             if (r->check_header) {
                 r->check_header = false;
-                if (is_header_line(&rec)) continue;
+                if (is_header_record(r, &rec)) continue;
             }
             status = parse_record(r, &rec, batch->columns, row, &e);
         }

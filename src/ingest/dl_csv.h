@@ -8,8 +8,21 @@
 ** Memory is bounded by the batch size, whatever the input size.
 **
 ** Lake conventions applied here: the time column is named `ts` and is
-** TIMESTAMP(us, UTC); Binance millisecond and microsecond times are both
-** accepted per value (>= 1e14 means microseconds) and converted to us.
+** TIMESTAMP(us, UTC).
+**
+** Time format "auto" (the default, every kind): the first value of a time
+** column fixes its format for the whole file -- ISO-8601 text (it starts
+** with YYYY-), or the epoch unit s, ms, us or ns in which the integer falls
+** between 1990-01-01 and 2200-01-01 UTC.  Every later value must be of the
+** same unit (Binance moved from ms to us in 2025, file by file; a file
+** mixing them is refused).  A value in no unit's band (a 1970 or year-9999
+** date, a negative time) is refused with the file, line and value; an
+** explicit unit reads any value.
+**
+** Header rows: generic CSV must start with one (the first non-empty row;
+** a first row that is data is refused).  Binance archives may or may not
+** have one: the first row is a header only if every field is a column name
+** (identifier, optionally quoted); a row that parses as data never is.
 **
 ** Output schemas (column order fixed):
 **   klines:    ts, open, high, low, close, volume, quote_volume,
@@ -45,13 +58,20 @@ typedef struct dl_csv_column {
 
 typedef struct dl_csv_options {
     dl_csv_kind kind;
-    bool skip_bad;      /* report and skip malformed rows instead of failing */
-    int64_t batch_rows; /* rows per batch (default 65536) */
+    bool skip_bad;         /* report and skip malformed rows instead of failing */
+    int64_t batch_rows;    /* rows per batch (default 65536) */
+    const char *ts_format; /* "auto" (default, see above), "s", "ms", "us", "ns"
+                              (epoch integers) or "iso" (ISO-8601 text) */
+    /* When ts_min < ts_max, a row whose ts (us) is outside [ts_min, ts_max)
+    ** ends the read with DL_ECORRUPT, even with skip_bad: the archive does
+    ** not hold what its name says.  ts_range_label names the range in the
+    ** message ("the archive's day 2024-01-05"); copied. */
+    int64_t ts_min, ts_max;
+    const char *ts_range_label;
+    uint32_t zip_max_ratio; /* zip members: 0 = DL_ZIP_DEFAULT_MAX_RATIO */
     /* generic only: */
     char delimiter;               /* default ',' */
     const char *ts_column;        /* header name of the time column (required) */
-    const char *ts_format;        /* "ms", "us", "ns", "s" (epoch integers; default
-                                     "auto": ms/us by magnitude) or "iso" (ISO-8601) */
     const dl_csv_column *columns; /* other columns to keep (NULL = all, as double
                                      when numeric else string) */
     int num_columns;

@@ -307,7 +307,21 @@ cleanup:
     return rc;
 }
 
-static int zip_open(dl_zip_reader *z, const char *name, dl_zip_reader **out, dl_error *err) {
+/* The bomb check, on the declared sizes; inflating never goes past the
+** declared size (read_deflate), so it also bounds what a lying entry gets. */
+static int check_expansion(const dl_zip_reader *z, uint32_t max_ratio, dl_error *err) {
+    uint64_t ratio = max_ratio ? max_ratio : DL_ZIP_DEFAULT_MAX_RATIO;
+    if (z->uncompressed_size <= DL_ZIP_RATIO_FREE_BYTES) return DL_OK;
+    if (z->compressed_size > 0 && z->uncompressed_size / z->compressed_size < ratio) return DL_OK;
+    return dl_error_set(err, DL_ECORRUPT,
+                        "%s: zip member '%s' would expand %llu bytes to %llu (more than %llu:1); "
+                        "refused as a likely zip bomb",
+                        z->archive_name, z->member_name, (unsigned long long)z->compressed_size,
+                        (unsigned long long)z->uncompressed_size, (unsigned long long)ratio);
+}
+
+static int zip_open(dl_zip_reader *z, const char *name, uint32_t max_ratio, dl_zip_reader **out,
+                    dl_error *err) {
     int rc = DL_OK;
     zip_directory dir = {0};
     z->crc = (uint32_t)crc32(0L, Z_NULL, 0);
@@ -315,6 +329,7 @@ static int zip_open(dl_zip_reader *z, const char *name, dl_zip_reader **out, dl_
     if (!z->archive_name) DL_FAIL(err, DL_ENOMEM, "out of memory opening a zip archive");
     DL_TRY(read_directory_end(z, &dir, err));
     DL_TRY(read_member(z, &dir, err));
+    DL_TRY(check_expansion(z, max_ratio, err));
     if (z->method == ZIP_METHOD_DEFLATE) {
         if (!z->mem) {
             z->inbuf = malloc(ZIP_INPUT_BLOCK);
@@ -332,24 +347,25 @@ cleanup:
     return rc;
 }
 
-int dl_zip_open_memory(const uint8_t *data, size_t size, const char *name, dl_zip_reader **out,
-                       dl_error *err) {
+int dl_zip_open_memory(const uint8_t *data, size_t size, const char *name, uint32_t max_ratio,
+                       dl_zip_reader **out, dl_error *err) {
     *out = NULL;
     dl_zip_reader *z = calloc(1, sizeof *z);
     if (!z) return dl_error_set(err, DL_ENOMEM, "out of memory opening a zip archive");
     z->mem = data;
     z->fd = -1;
     z->size = size;
-    return zip_open(z, name, out, err);
+    return zip_open(z, name, max_ratio, out, err);
 }
 
-int dl_zip_open_fd(int fd, uint64_t size, const char *name, dl_zip_reader **out, dl_error *err) {
+int dl_zip_open_fd(int fd, uint64_t size, const char *name, uint32_t max_ratio, dl_zip_reader **out,
+                   dl_error *err) {
     *out = NULL;
     dl_zip_reader *z = calloc(1, sizeof *z);
     if (!z) return dl_error_set(err, DL_ENOMEM, "out of memory opening a zip archive");
     z->fd = fd;
     z->size = size;
-    return zip_open(z, name, out, err);
+    return zip_open(z, name, max_ratio, out, err);
 }
 
 /* Called once the member's last byte has been produced. */

@@ -83,7 +83,12 @@ static int same_as_strtod(double v, const char *text) {
     "1735689600000000,93576.00000000,93610.93000000,93537.50000000,93610.93000000,8.21827000,"     \
     "1735689659999999,768978.14640610,1314,3.95183000,369897.14268600,0"
 
-static const char *kline_sample = KLINE_ROW1 "\n" KLINE_ROW2 "\n" KLINE_ROW3 "\n";
+/* the same kline in milliseconds: a file uses one unit throughout */
+#define KLINE_ROW3_MS                                                                              \
+    "1735689600000,93576.00000000,93610.93000000,93537.50000000,93610.93000000,8.21827000,"        \
+    "1735689659999,768978.14640610,1314,3.95183000,369897.14268600,0"
+
+static const char *kline_sample = KLINE_ROW1 "\n" KLINE_ROW2 "\n" KLINE_ROW3_MS "\n";
 
 static void check_kline_sample(const dl_table *t) {
     CHECK_EQ_INT(t->num_rows, 3);
@@ -100,7 +105,7 @@ static void check_kline_sample(const dl_table *t) {
     CHECK_EQ_STR(t->schema.fields[9].name, "taker_buy_quote_volume");
     CHECK_EQ_INT(i64_at(t, 0, 0), INT64_C(1704067200000000));
     CHECK_EQ_INT(i64_at(t, 0, 1), INT64_C(1704067260000000));
-    CHECK_EQ_INT(i64_at(t, 0, 2), INT64_C(1735689600000000)); /* already us */
+    CHECK_EQ_INT(i64_at(t, 0, 2), INT64_C(1735689600000000));
     CHECK(same_as_strtod(f64_at(t, 1, 0), "42283.58000000"));
     CHECK(same_as_strtod(f64_at(t, 2, 0), "42298.62000000"));
     CHECK(same_as_strtod(f64_at(t, 3, 0), "42283.57000000"));
@@ -133,7 +138,7 @@ DL_TEST(csv_klines_header_crlf_no_final_newline) {
     const char *text = "\xEF\xBB\xBF"
                        "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
                        "taker_buy_volume,taker_buy_quote_volume,ignore\r\n" KLINE_ROW1 "\r\n\r\n"
-                       "\n" KLINE_ROW2 "\r\n" KLINE_ROW3;
+                       "\n" KLINE_ROW2 "\r\n" KLINE_ROW3_MS;
     dl_csv_options o;
     dl_csv_options_default(&o, DL_CSV_BINANCE_KLINES);
     dl_table t;
@@ -141,7 +146,7 @@ DL_TEST(csv_klines_header_crlf_no_final_newline) {
     check_kline_sample(&t);
     dl_table_free(&t);
     /* line numbers count the header and the empty lines */
-    const char *bad = "open_time,open\r\n" KLINE_ROW1 "\r\n\r\n1,2\r\n";
+    const char *bad = "open_time,open\r\n" KLINE_ROW1 "\r\n\r\n1704067260000,2\r\n";
     CHECK_RC(read_text(bad, strlen(bad), &o, &t, &err), DL_ECORRUPT);
     CHECK_EQ_STR(err.message, "t.csv:4: expected 12 fields, got 2");
     dl_table_free(&t);
@@ -153,8 +158,8 @@ DL_TEST(csv_trades_bools_and_header) {
         "id,price,qty,quote_qty,time,is_buyer_maker,is_best_match\n"
         "3355637497,42283.58000000,0.00100000,42.28358000,1704067200007,True,True\n"
         "3355637498,42283.57000000,0.01574000,665.54239180,1704067200011,False,True\n"
-        "3355637499,0.00001234,12345678.00000000,152.34,1735689600000123,true,true\n"
-        "3355637500,1e2,2.5E-3,0.25,1735689600000124,false,false";
+        "3355637499,0.00001234,12345678.00000000,152.34,1704067200123,true,true\n"
+        "3355637500,1e2,2.5E-3,0.25,1704067200124,false,false";
     dl_csv_options o;
     dl_csv_options_default(&o, DL_CSV_BINANCE_TRADES);
     dl_table t;
@@ -165,7 +170,7 @@ DL_TEST(csv_trades_bools_and_header) {
         CHECK_EQ_STR(t.schema.fields[1].name, "trade_id");
         CHECK_EQ_INT(t.schema.fields[5].type, DL_TYPE_BOOL);
         CHECK_EQ_INT(i64_at(&t, 0, 0), INT64_C(1704067200007000));
-        CHECK_EQ_INT(i64_at(&t, 0, 2), INT64_C(1735689600000123));
+        CHECK_EQ_INT(i64_at(&t, 0, 2), INT64_C(1704067200123000));
         CHECK_EQ_INT(i64_at(&t, 1, 1), INT64_C(3355637498));
         CHECK(same_as_strtod(f64_at(&t, 2, 1), "42283.57000000"));
         CHECK(same_as_strtod(f64_at(&t, 3, 1), "0.01574000"));
@@ -268,7 +273,11 @@ DL_TEST(csv_malformed_messages) {
 
     const char *t9 = "1,2.5,3,7.5,170406720000000000,True,True\n";
     CHECK_RC(trades_error(t9, strlen(t9), &err), DL_ECORRUPT);
-    CHECK(strstr(err.message, "t.csv:1: column 5 (time): time out of range") == err.message);
+    CHECK_EQ_STR(err.message,
+                 "t.csv:1: column 5 (time): time '170406720000000000' is not in seconds, "
+                 "milliseconds, microseconds or nanoseconds since 1970 between 1990-01-01 and "
+                 "2200-01-01 (the unit is told from the magnitude); state the unit explicitly for "
+                 "other dates");
 
     const char *t10 = "1,2.5 ,3,7.5,1704067200000,True,True\n";
     CHECK_RC(trades_error(t10, strlen(t10), &err), DL_ECORRUPT);
@@ -492,12 +501,13 @@ DL_TEST(csv_file_streaming) {
 /* ---- zip ---- */
 
 typedef struct zip_spec {
-    int method;       /* 0 stored, 8 deflate, anything else written as is */
-    bool descriptor;  /* sizes and CRC in a data descriptor (flag bit 3) */
-    bool zip64;       /* sizes as 0xFFFFFFFF + zip64 extra in the central directory */
-    uint16_t flags;   /* extra general-purpose flags (encryption) */
-    int members;      /* central-directory entry count written in the end record */
-    uint32_t crc_xor; /* corrupts the stored CRC */
+    int method;        /* 0 stored, 8 deflate, anything else written as is */
+    bool descriptor;   /* sizes and CRC in a data descriptor (flag bit 3) */
+    bool zip64;        /* sizes as 0xFFFFFFFF + zip64 extra in the central directory */
+    uint16_t flags;    /* extra general-purpose flags (encryption) */
+    int members;       /* central-directory entry count written in the end record */
+    uint32_t crc_xor;  /* corrupts the stored CRC */
+    uint32_t declared; /* uncompressed size written in the headers (0: the real one) */
 } zip_spec;
 
 static void put16(dl_buf *b, uint16_t v) {
@@ -532,6 +542,8 @@ static void make_zip(dl_buf *z, const char *name, const void *data, size_t len, 
         dl_buf_append(&comp, data, len);
     }
     uint32_t crc = (uint32_t)crc32(0, data, (uInt)len) ^ s.crc_xor;
+    size_t real_len = len;
+    if (s.declared) len = s.declared;
     uint16_t flags = (uint16_t)(s.flags | (s.descriptor ? 8 : 0));
     uint16_t nlen = (uint16_t)strlen(name);
     /* local header */
@@ -581,6 +593,7 @@ static void make_zip(dl_buf *z, const char *name, const void *data, size_t len, 
         put64(z, comp.len);
         put64(z, 0);
     }
+    (void)real_len;
     size_t cd_size = z->len - cd_offset;
     put32(z, 0x06054b50);
     put16(z, 0);
@@ -721,6 +734,68 @@ DL_TEST(csv_zip_rejects) {
     dl_buf_free(&z);
 }
 
+/* Zip bombs: refused from the declared sizes before inflating, and a
+** member lying about its size is stopped at the declared size. */
+DL_TEST(csv_zip_bomb_refused) {
+    dl_error err = {0};
+    size_t n = (size_t)16 << 20; /* 16 MiB of one repeated row: ~1000:1 */
+    char *bomb = malloc(n);
+    CHECK(bomb != NULL);
+    if (!bomb) return;
+    size_t row = strlen(GOOD_TRADE);
+    for (size_t i = 0; i < n; i++) bomb[i] = GOOD_TRADE[i % row];
+    n -= n % row;
+    dl_buf z = DL_BUF_INIT;
+    make_zip(&z, "bomb.csv", bomb, n, ZIP_DEFLATE);
+    CHECK(n / z.len > 200);
+    dl_csv_options o;
+    dl_csv_options_default(&o, DL_CSV_BINANCE_TRADES);
+    dl_csv_reader *r = NULL;
+    CHECK_RC(dl_csv_open_memory((const char *)z.data, z.len, "bomb.zip", &o, &r, &err),
+             DL_ECORRUPT);
+    char want[200];
+    size_t headers = 30 + 8 + 46 + 8 + 22; /* local, central, end record; name "bomb.csv" */
+    snprintf(want, sizeof want,
+             "bomb.zip: zip member 'bomb.csv' would expand %zu bytes to %zu "
+             "(more than 200:1); refused as a likely zip bomb",
+             z.len - headers, n);
+    CHECK_EQ_STR(err.message, want);
+    /* a higher limit lets it through, inflated in bounded blocks */
+    o.zip_max_ratio = 5000;
+    r = NULL;
+    CHECK_OK(dl_csv_open_memory((const char *)z.data, z.len, "bomb.zip", &o, &r, &err), &err);
+    if (r) {
+        dl_table t;
+        CHECK_OK(drain(r, &t, NULL, &err), &err);
+        CHECK_EQ_INT(t.num_rows, (int64_t)(n / row));
+        dl_table_free(&t);
+        dl_csv_close(r);
+    }
+    /* a member declaring 3:1 that inflates to more stops at the declared size */
+    dl_buf liar = DL_BUF_INIT;
+    zip_spec lying = ZIP_DEFLATE;
+    make_zip(&liar, "bomb.csv", bomb, n, ZIP_DEFLATE);
+    lying.declared = (uint32_t)(liar.len * 3);
+    dl_buf_free(&liar);
+    make_zip(&liar, "bomb.csv", bomb, n, lying);
+    o.zip_max_ratio = 0;
+    r = NULL;
+    int rc = dl_csv_open_memory((const char *)liar.data, liar.len, "liar.zip", &o, &r, &err);
+    if (r) { /* the first block is read at open; the error may come then or later */
+        dl_table t;
+        rc = drain(r, &t, NULL, &err);
+        dl_table_free(&t);
+        dl_csv_close(r);
+    }
+    CHECK_RC(rc, DL_ECORRUPT);
+    CHECK(
+        strstr(err.message, "liar.zip: zip member 'bomb.csv' inflates to more than its declared") ==
+        err.message);
+    dl_buf_free(&liar);
+    dl_buf_free(&z);
+    free(bomb);
+}
+
 /* ---- generic CSV ---- */
 
 DL_TEST(csv_generic_mapping_and_quotes) {
@@ -831,8 +906,24 @@ DL_TEST(csv_generic_time_formats) {
         {"iso", "2024-01-05T05:00:00-0500", base},
         {"iso", "1969-12-31T23:59:59.999999Z", -1},
         {"iso", "2000-02-29T00:00:00Z", INT64_C(951782400000000)},
+        {"iso", "2024-01-05T10:00Z", base},
+        {"iso", "2024-01-05", base - INT64_C(36000000000)},
+        {"auto", "1704448800", base},
         {"auto", "1704448800000", base},
         {"auto", "1704448800000000", base},
+        {"auto", "1704448800000000999", base},
+        {"auto", "2024-01-05T10:00:00Z", base},
+        {"auto", "2024-01-05 10:00:00", base},
+        {"auto", "2024-01-05T10:00:00.25Z", base + 250000},
+        {"auto", "2024-01-05T12:00:00+02:00", base},
+        {"auto", "2024-01-05T04:30:00-05:30", base},
+        {"auto", "2024-01-05T10:00", base},
+        {"auto", "2024-01-05", base - INT64_C(36000000000)},
+        {"auto", "\"2024-01-05T10:00:00Z\"", base},
+        {"auto", "631152000", INT64_C(631152000000000)},      /* 1990-01-01, first second */
+        {"auto", "7258118399999", INT64_C(7258118399999000)}, /* last ms before 2200 */
+        {"s", "1", 1000000},
+        {"ms", "253402300799000", INT64_C(253402300799000000)}, /* year 9999 */
         {"s", "1704448800", base},
         {"ms", "1704448800000", base},
         {"us", "1704448800000000", base},
@@ -845,11 +936,11 @@ DL_TEST(csv_generic_time_formats) {
         if (v != ok[i].want) fprintf(stderr, "  %s %s\n", ok[i].format, ok[i].text);
         CHECK_EQ_INT(v, ok[i].want);
     }
-    const char *bad_iso[] = {
-        "2024-01-05",           "2024-01-05T10:00Z",       "2024-13-05T10:00:00Z",
-        "2023-02-29T10:00:00Z", "2024-01-05T10:00:00.Z",   "2024-01-05T10:00:00+0",
-        "1704448800000",        "2024-01-05T10:00:00 UTC", "2024/01/05 10:00:00",
-        "2024-01-05T24:00:00Z"};
+    const char *bad_iso[] = {"2024-01-05T10",         "2024-01-05T10:00:0",
+                             "2024-13-05T10:00:00Z",  "2023-02-29T10:00:00Z",
+                             "2024-01-05T10:00:00.Z", "2024-01-05T10:00:00+0",
+                             "1704448800000",         "2024-01-05T10:00:00 UTC",
+                             "2024/01/05 10:00:00",   "2024-01-05T24:00:00Z"};
     for (size_t i = 0; i < sizeof bad_iso / sizeof bad_iso[0]; i++) {
         CHECK_RC(ts_case("iso", bad_iso[i], &v, &err), DL_ECORRUPT);
         CHECK(strstr(err.message, "t.csv:2: column 1 (ts): ") == err.message);
@@ -859,12 +950,216 @@ DL_TEST(csv_generic_time_formats) {
     CHECK_RC(ts_case("s", "9223372036855", &v, &err), DL_ECORRUPT);
     CHECK_EQ_STR(err.message, "t.csv:2: column 1 (ts): time out of range for a microsecond "
                               "timestamp, got '9223372036855'");
-    CHECK_RC(ts_case("auto", "2024-01-05T10:00:00Z", &v, &err), DL_ECORRUPT);
-    CHECK_EQ_STR(err.message, "t.csv:2: column 1 (ts): expected an epoch time in ms or us, got "
-                              "'2024-01-05T10:00:00Z'");
+    /* auto refuses what fits no unit's 1990..2200 band instead of guessing */
+    const char *no_unit[] = {"0",
+                             "-1",
+                             "-1704448800000",
+                             "86400",
+                             "253402300799000",
+                             "9223372036854775807",
+                             "7258118400000"};
+    for (size_t i = 0; i < sizeof no_unit / sizeof no_unit[0]; i++) {
+        CHECK_RC(ts_case("auto", no_unit[i], &v, &err), DL_ECORRUPT);
+        char want[160];
+        snprintf(want, sizeof want, "t.csv:2: column 1 (ts): time '%s' is not in seconds, ",
+                 no_unit[i]);
+        CHECK(strstr(err.message, want) == err.message);
+        CHECK(strstr(err.message, "between 1990-01-01 and 2200-01-01") != NULL);
+    }
+    CHECK_RC(ts_case("auto", "2024-01-05X", &v, &err), DL_ECORRUPT);
+    CHECK_RC(ts_case("auto", "abc", &v, &err), DL_ECORRUPT);
+    CHECK_EQ_STR(err.message, "t.csv:2: column 1 (ts): expected an epoch time (s, ms, us or ns) "
+                              "or an ISO-8601 time, got 'abc'");
     CHECK_RC(ts_case("ms", "", &v, &err), DL_ECORRUPT);
     CHECK_EQ_STR(err.message, "t.csv:2: column 1 (ts): expected an epoch time in ms, got ''");
     CHECK_RC(ts_case("fortnights", "1", &v, &err), DL_EINVAL);
+}
+
+/* One unit per file: the first value decides, every later one must agree. */
+DL_TEST(csv_time_unit_is_fixed_per_file) {
+    dl_error err = {0};
+    dl_csv_options o;
+    dl_csv_options_default(&o, DL_CSV_GENERIC);
+    o.ts_column = "ts";
+    dl_table t;
+    /* ms then us (Binance's 2025 switch inside one file) */
+    const char *mixed = "ts,x\n1704448800000,1\n1704448860000,2\n1704448920000000,3\n";
+    CHECK_RC(read_text(mixed, strlen(mixed), &o, &t, &err), DL_ECORRUPT);
+    CHECK_EQ_STR(err.message, "t.csv:4: column 1 (ts): time '1704448920000000' is in microseconds "
+                              "but the file's times are in milliseconds (line 2: 1704448800000); "
+                              "a file must use one unit");
+    dl_table_free(&t);
+    /* seconds then something of no unit */
+    const char *gap = "ts,x\n1704448800,1\n17044488001,2\n";
+    CHECK_RC(read_text(gap, strlen(gap), &o, &t, &err), DL_ECORRUPT);
+    CHECK(strstr(err.message, "t.csv:3: column 1 (ts): time '17044488001' is not in seconds") ==
+          err.message);
+    dl_table_free(&t);
+    /* ISO first, then an epoch integer */
+    const char *iso_then_int = "ts,x\n2024-01-05T10:00:00Z,1\n1704448800000,2\n";
+    CHECK_RC(read_text(iso_then_int, strlen(iso_then_int), &o, &t, &err), DL_ECORRUPT);
+    CHECK_EQ_STR(err.message, "t.csv:3: column 1 (ts): expected an ISO-8601 time like "
+                              "2024-01-05T10:00:00Z (the file's times are ISO-8601 text from line "
+                              "2), got '1704448800000'");
+    dl_table_free(&t);
+    /* a uniform file in seconds, nanoseconds and microseconds reads */
+    const char *files[] = {"ts,x\n1704448800,1\n1704448801,2\n",
+                           "ts,x\n1704448800000000000,1\n1704448801000000000,2\n",
+                           "ts,x\n1704448800000000,1\n1704448801000000,2\n"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(read_text(files[i], strlen(files[i]), &o, &t, &err), &err);
+        CHECK_EQ_INT(t.num_rows, 2);
+        if (t.num_rows == 2) {
+            CHECK_EQ_INT(i64_at(&t, 0, 0), INT64_C(1704448800000000));
+            CHECK_EQ_INT(i64_at(&t, 0, 1), INT64_C(1704448801000000));
+        }
+        dl_table_free(&t);
+    }
+    /* an explicit unit overrides the bands (and reads any date) */
+    o.ts_format = "ms";
+    const char *old = "ts,x\n1000,1\n253402300799000,2\n";
+    CHECK_OK(read_text(old, strlen(old), &o, &t, &err), &err);
+    CHECK_EQ_INT(t.num_rows, 2);
+    if (t.num_rows == 2) CHECK_EQ_INT(i64_at(&t, 0, 1), INT64_C(253402300799000000));
+    dl_table_free(&t);
+    /* skip_bad skips a wrong-unit row like any malformed row */
+    o.ts_format = "auto";
+    o.skip_bad = true;
+    dl_csv_reader *r = NULL;
+    CHECK_OK(dl_csv_open_memory(mixed, strlen(mixed), "m.csv", &o, &r, &err), &err);
+    if (r) {
+        CHECK_OK(drain(r, &t, NULL, &err), &err);
+        CHECK_EQ_INT(t.num_rows, 2);
+        CHECK_EQ_INT(dl_csv_rows_skipped(r), 1);
+        dl_table_free(&t);
+        dl_csv_close(r);
+    }
+    /* Binance: a microsecond file, and a file mixing units */
+    dl_csv_options_default(&o, DL_CSV_BINANCE_KLINES);
+    const char *us_file = KLINE_ROW3 "\n";
+    CHECK_OK(read_text(us_file, strlen(us_file), &o, &t, &err), &err);
+    CHECK_EQ_INT(t.num_rows, 1);
+    if (t.num_rows == 1) CHECK_EQ_INT(i64_at(&t, 0, 0), INT64_C(1735689600000000));
+    dl_table_free(&t);
+    const char *mixed_klines = KLINE_ROW1 "\n" KLINE_ROW3 "\n";
+    CHECK_RC(read_text(mixed_klines, strlen(mixed_klines), &o, &t, &err), DL_ECORRUPT);
+    CHECK(strstr(err.message,
+                 "t.csv:2: column 1 (open_time): time '1735689600000000' is in "
+                 "microseconds but the file's times are in milliseconds") == err.message);
+    dl_table_free(&t);
+    /* 10-digit seconds are seconds, not 1970 milliseconds */
+    const char *seconds = "1704067200,1,1,1,1,1,1704067259,1,1,1,1,0\n";
+    CHECK_OK(read_text(seconds, strlen(seconds), &o, &t, &err), &err);
+    if (t.num_rows == 1) CHECK_EQ_INT(i64_at(&t, 0, 0), INT64_C(1704067200000000));
+    dl_table_free(&t);
+    /* an explicit unit for Binance files too */
+    o.ts_format = "us";
+    CHECK_RC(read_text(kline_sample, strlen(kline_sample), &o, &t, &err), DL_OK);
+    if (t.num_rows == 3) CHECK_EQ_INT(i64_at(&t, 0, 0), INT64_C(1704067200000));
+    dl_table_free(&t);
+}
+
+/* Header rows: a row that parses as data is never dropped as a header. */
+DL_TEST(csv_header_detection) {
+    dl_error err = {0};
+    dl_csv_options o;
+    dl_csv_options_default(&o, DL_CSV_BINANCE_TRADES);
+    dl_table t;
+    struct {
+        const char *text;
+        int64_t rows; /* -1: refused */
+        const char *message;
+    } cases[] = {
+        /* without a header: both rows are data */
+        {GOOD_TRADE GOOD_TRADE, 2, NULL},
+        /* Binance's header, plain and quoted */
+        {"id,price,qty,quote_qty,time,is_buyer_maker,is_best_match\n" GOOD_TRADE, 1, NULL},
+        {"\"id\",\"price\",\"qty\",\"quote_qty\",\"time\",\"is_buyer_maker\",\"is_best_"
+         "match\"\n" GOOD_TRADE,
+         1, NULL},
+        /* a quoted first data row is data (and malformed), not a header */
+        {"\"1\",\"2.5\",\"3\",\"7.5\",\"1704067200000\",\"True\",\"True\"\n" GOOD_TRADE, -1,
+         "t.csv:1: column 1 (id): expected an integer, got '\"1\"'"},
+        /* a negative time is data, refused for its time, not dropped */
+        {"-1,2.5,3,7.5,-1704067200000,True,True\n" GOOD_TRADE, -1,
+         "t.csv:1: column 5 (time): time '-1704067200000' is not in seconds"},
+        /* a first row starting with a letter but holding numbers is data */
+        {"x,2.5,3,7.5,1704067200000,True,True\n" GOOD_TRADE, -1,
+         "t.csv:1: column 1 (id): expected an integer, got 'x'"},
+        /* only the first row can be a header */
+        {GOOD_TRADE "id,price,qty,quote_qty,time,is_buyer_maker,is_best_match\n", -1,
+         "t.csv:2: column 1 (id): expected an integer, got 'id'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = read_text(cases[i].text, strlen(cases[i].text), &o, &t, &err);
+        if (cases[i].rows >= 0) {
+            CHECK_OK(rc, &err);
+            CHECK_EQ_INT(t.num_rows, cases[i].rows);
+        } else {
+            CHECK_RC(rc, DL_ECORRUPT);
+            if (!strstr(err.message, cases[i].message)) fprintf(stderr, "  case %zu\n", i);
+            CHECK(strstr(err.message, cases[i].message) == err.message);
+        }
+        dl_table_free(&t);
+    }
+    /* skip_bad never turns a data row into a silently dropped header: it is
+    ** counted as skipped and reported */
+    o.skip_bad = true;
+    dl_csv_reader *r = NULL;
+    const char *quoted =
+        "\"1\",\"2.5\",\"3\",\"7.5\",\"1704067200000\",\"True\",\"True\"\n" GOOD_TRADE;
+    CHECK_OK(dl_csv_open_memory(quoted, strlen(quoted), "q.csv", &o, &r, &err), &err);
+    if (r) {
+        CHECK_OK(drain(r, &t, NULL, &err), &err);
+        CHECK_EQ_INT(t.num_rows, 1);
+        CHECK_EQ_INT(dl_csv_rows_skipped(r), 1);
+        dl_table_free(&t);
+        dl_csv_close(r);
+    }
+    /* generic CSV needs a header: a first row of data is refused */
+    dl_csv_options_default(&o, DL_CSV_GENERIC);
+    o.ts_column = "ts";
+    const char *headless = "1704448800000,1.5\n1704448860000,2.5\n";
+    CHECK_RC(read_text(headless, strlen(headless), &o, &t, &err), DL_ECORRUPT);
+    CHECK_EQ_STR(err.message, "t.csv:1: the first row is data, not a header (field 1 is "
+                              "'1704448800000'): a generic CSV file needs a header row naming its "
+                              "columns");
+    dl_table_free(&t);
+    const char *quoted_header = "\"ts\",\"x\"\n1704448800000,1.5\n";
+    CHECK_OK(read_text(quoted_header, strlen(quoted_header), &o, &t, &err), &err);
+    CHECK_EQ_INT(t.num_rows, 1);
+    dl_table_free(&t);
+}
+
+/* Rows outside [ts_min, ts_max) end the read, even with skip_bad. */
+DL_TEST(csv_rows_outside_the_archive_range) {
+    dl_error err = {0};
+    dl_csv_options o;
+    dl_csv_options_default(&o, DL_CSV_BINANCE_TRADES);
+    o.ts_min = INT64_C(1704067200000000); /* 2024-01-01 */
+    o.ts_max = INT64_C(1704153600000000); /* 2024-01-02 */
+    o.ts_range_label = "the archive's day 2024-01-01";
+    dl_table t;
+    CHECK_OK(read_text(GOOD_TRADE GOOD_TRADE, 2 * strlen(GOOD_TRADE), &o, &t, &err), &err);
+    CHECK_EQ_INT(t.num_rows, 2);
+    dl_table_free(&t);
+    const char *next_day = GOOD_TRADE "2,2.5,3,7.5,1704153600000,True,True\n";
+    for (int skip = 0; skip < 2; skip++) {
+        o.skip_bad = skip;
+        CHECK_RC(read_text(next_day, strlen(next_day), &o, &t, &err), DL_ECORRUPT);
+        CHECK_EQ_STR(err.message,
+                     "t.csv:2: ts 2024-01-02T00:00:00.000000Z is outside the archive's day "
+                     "2024-01-01 [2024-01-01T00:00:00.000000Z, 2024-01-02T00:00:00.000000Z): the "
+                     "file holds rows of another period (misnamed or mixed-up download)");
+        dl_table_free(&t);
+    }
+    const char *before = "2,2.5,3,7.5,1704067199999,True,True\n";
+    CHECK_RC(read_text(before, strlen(before), &o, &t, &err), DL_ECORRUPT);
+    CHECK(strstr(err.message, "t.csv:1: ts 2023-12-31T23:59:59.999000Z is outside") == err.message);
+    dl_table_free(&t);
+    o.ts_min = 2;
+    o.ts_max = 1;
+    CHECK_RC(read_text(GOOD_TRADE, strlen(GOOD_TRADE), &o, &t, &err), DL_EINVAL);
 }
 
 DL_TEST(csv_generic_inference_and_errors) {
@@ -978,6 +1273,7 @@ DL_TEST(csv_decimals_match_strtod) {
     dl_csv_options o;
     dl_csv_options_default(&o, DL_CSV_GENERIC);
     o.ts_column = "ts";
+    o.ts_format = "us"; /* the row number is the time */
     dl_csv_column cols[] = {{.source = "x", .type = DL_TYPE_DOUBLE}};
     o.columns = cols;
     o.num_columns = 1;
