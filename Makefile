@@ -9,7 +9,7 @@
 #   make MODE=fault      test build (ASan + fault injection: DL_FAULT_AT,
 #                        DL_FAIL_AT) in build/fault; never installed
 #   make fuzz            libFuzzer targets (clang) in build/fuzz
-#   make bench           benchmark programs in build/release
+#   make bench           benchmark programs in build/release (dl-bench, dl-gen, pq_bench)
 #   make test            unit tests (release); scripts/test.sh runs everything
 #   make install         PREFIX=/usr/local DESTDIR= : header, libraries,
 #                        datalake.pc, dl and its man page
@@ -121,6 +121,12 @@ $(OUT)/%: bench/%.c $(OUT)/libdatalake.a
 $(OUT)/dl-gen: bench/gen/gen_binance.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lm
 
+# dl-bench: the benchmark's dl runner (bench/runner), on the static library
+DLBENCH_OBJ := $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard bench/runner/*.c))
+bench: $(OUT)/dl-bench $(OUT)/dl-gen
+$(OUT)/dl-bench: $(DLBENCH_OBJ) $(OUT)/libdatalake.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(DLBENCH_OBJ) $(OUT)/libdatalake.a $(LIBS)
+
 test: $(OUT)/dl_tests $(OUT)/dl
 	$(OUT)/dl_tests
 
@@ -181,4 +187,4 @@ tidy:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) $(DLBENCH_OBJ:.o=.d)

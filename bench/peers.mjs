@@ -35,7 +35,7 @@ class UsageError extends Error {}
 class MissingError extends Error {}
 
 function parseArgs(argv) {
-  const a = { threads: 2, symbol: 'BTCUSDT', from: '2024-01-01', windowDays: 90, threshold: 29000,
+  const a = { threads: 2, symbol: 'BTCUSDT', from: '2024-01-01', windowDays: 90, threshold: 35000,
     lakeSubdir: '', tradesSubdir: '' };
   const names = { '--engine': 'engine', '--case': 'case', '--data': 'data', '--work': 'work',
     '--lake': 'lake', '--trades-lake': 'tradesLake', '--lake-subdir': 'lakeSubdir',

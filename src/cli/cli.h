@@ -126,10 +126,6 @@ void cli_buf_printf(cli_buf *b, const char *fmt, ...)
     ;
 void cli_buf_free(cli_buf *b);
 
-/* Benchmark digests (dl bench): appends Number(x.toPrecision(6)) as
-** JavaScript prints it; a timestamp column's value i in epoch ms (floor). */
-void cli_put_r6(cli_buf *b, double x);
-int64_t cli_ts_ms(const dl_column *ts, int64_t i);
 /* Exits with "dl: out of memory" when NULL. */
 void *cli_xrealloc(void *p, size_t n);
 /* Splits a comma-separated list "a,b,c" into *names, pointers into *copy (a

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -463,4 +464,10 @@ void cli_append_value(cli_buf *b, const dl_field *f, const dl_value *v, cli_styl
         cli_buf_puts(b, json ? "null" : "?");
         return;
     }
+}
+
+double cli_now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

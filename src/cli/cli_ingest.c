@@ -1,7 +1,6 @@
 /*
 ** cli_ingest.c -- `dl ingest binance|csv FILE...` (CSV archives into the
-** lake, all files in one transaction) and `dl bench --case ingest_*`
-** (the benchmark harness's ingest cases, answering with its JSON line).
+** lake, all files in one transaction).
 */
 #include <glob.h>
 #include <inttypes.h>

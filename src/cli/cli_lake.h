@@ -18,7 +18,6 @@ int cli_cmd_history(int argc, char **argv);
 int cli_cmd_vacuum(int argc, char **argv);
 int cli_cmd_read(int argc, char **argv);
 int cli_cmd_ingest(int argc, char **argv);
-int cli_cmd_bench(int argc, char **argv);
 
 /* --root DIR, else $DL_ROOT, else ./lake. */
 const char *cli_lake_root_dir(const cli_args *args);

@@ -31,8 +31,6 @@ static const cli_command commands[] = {
      "build/update the agg dataset of coarser bars (from klines or ticks), incrementally"},
     {"join", cli_cmd_join,
      "as-of join of two datasets (latest right row at or before each left row)"},
-    {"bench", cli_cmd_bench,
-     "run one case of the peer benchmark (../shared/bench) and print its JSON line"},
 };
 
 enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # peers_on_lake.sh -- the peer benchmark's cases as a correctness test on the
-# small generated dataset: dl ingests it into its own lake (dl bench), then
+# small generated dataset: dl ingests it into its own lake (dl-bench), then
 # DuckDB and Polars run every query case OVER dl's lake (proving the files
 # and layout are standard Parquet that other engines read), and dl runs the
 # same cases itself.  Every case's answer digest must be identical in all
 # engines, and the ingest digests must equal DuckDB's own ingest.
 # The data comes from the repo's generator (dl-gen) and the peers from
 # bench/peers.mjs (DuckDB and Polars pinned in bench/package.json).
-# Usage: DL=build/release/dl tests/interop/peers_on_lake.sh
+# Usage: DL=build/release/dl tests/interop/peers_on_lake.sh  (dl-bench and
+#        dl-gen are taken from beside $DL; `make bench` builds them)
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 DL="${DL:-$root/build/release/dl}"
 GEN="${DL_GEN:-$(dirname "$DL")/dl-gen}"
+DLB="${DL_BENCH:-$(dirname "$DL")/dl-bench}"
+[ -x "$DLB" ] || { echo "peers_on_lake: $DLB not found (make bench)"; exit 1; }
 peers="$root/bench/peers.mjs"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 "$GEN" --out "$tmp/data" --small --jobs 2 >/dev/null 2>&1 || { echo "peers_on_lake: $GEN failed"; exit 1; }
@@ -30,12 +33,12 @@ same() { # name, then digests that must all be equal
 lake=(--lake "$tmp/data/work-dl/klines/BINANCE/SPOT" --lake-subdir raw/1m
       --trades-lake "$tmp/data/work-dl/trades/BINANCE/SPOT" --trades-subdir ticks/trades)
 for c in ingest_klines ingest_trades; do
-  mine=$("$DL" bench --case "$c" --data "$tmp/data" --threads 2 | check_of)
+  mine=$("$DLB" --case "$c" --data "$tmp/data" --threads 2 | check_of)
   duck=$(node "$peers" --engine duckdb --case "$c" --data "$tmp/data" --threads 2 2>/dev/null | check_of)
   same "$c: dl lake == DuckDB's own ingest" "$mine" "$duck"
 done
 for c in scan_range resample_1h bars_from_trades asof_join lake_aggregate; do
-  mine=$("$DL" bench --case "$c" --data "$tmp/data" --threads 2 | check_of)
+  mine=$("$DLB" --case "$c" --data "$tmp/data" --threads 2 | check_of)
   duck=$(node "$peers" --engine duckdb --case "$c" --data "$tmp/data" --threads 2 "${lake[@]}" 2>/dev/null | check_of)
   pol=$(node "$peers" --engine polars --case "$c" --data "$tmp/data" --threads 2 "${lake[@]}" 2>/dev/null | check_of)
   same "$c: dl == DuckDB and Polars reading dl's lake" "$mine" "$duck" "$pol"

@@ -1,78 +1,20 @@
 /*
-** cmd_bench.c -- `dl bench --case C --data D [--threads N] [--work W]`: one
-** case of the peer benchmark (../shared/bench) run through the same library
-** paths a user's commands use, printing the harness's one JSON line:
-**   {"engine":"dl","case":..,"seconds":..,"rows":..,"check":{..},"threads":N}
-** `seconds` is the wall time of the work (lake open + query + compute);
-** `check` is computed from the actual result, in the peers' key order.
-** Query cases read the lakes that the ingest cases build: W/klines and
-** W/trades (W defaults to D/work-dl), dataset names
-** BINANCE/SPOT/{SYMBOL}/raw/1m and BINANCE/SPOT/{SYMBOL}/ticks/trades.
+** dl_bench_query.c -- the query cases of dl-bench: scan_range,
+** resample_1h, bars_from_trades, asof_join and lake_aggregate over the
+** lakes the ingest cases build, streamed through the query engine and the
+** bar / as-of kernels exactly as `dl query`, `dl resample` and `dl join`
+** run them.  Each appends its digest (bench/README.md) to c->check.
 */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "cli.h"
-#include "cli_lake.h"
+#include "dl_bench.h"
 
-static const cli_option bench_options[] = {
-    {"case", "C",
-     "ingest_klines, ingest_trades, scan_range, resample_1h, bars_from_trades, asof_join, "
-     "lake_aggregate"},
-    {"data", "DIR", "generated data (../shared/bench/gen.mjs output)"},
-    {"work", "DIR", "where the lakes live (default DATA/work-dl)"},
-    {"threads", "N", "threads (default 2)"},
-    {"symbol", "S", "symbol for the single-symbol cases (default BTCUSDT)"},
-    {"from", "DATE", "scan_range start (default 2024-01-01)"},
-    {"window-days", "N", "scan_range length in days (default 90)"},
-    {"threshold", "X", "scan_range close threshold (default 29000)"},
-    {"durable", NULL,
-     "ingest: syncfs before publishing, as `dl ingest` does (the peers do not sync)"},
-};
-
-static const cli_spec bench_spec = {
-    "bench",
-    "--case C --data DIR [--threads N] [--work DIR]",
-    "Run one case of the peer benchmark (see ../shared/bench/README.md) and print\n"
-    "its JSON line, so that `node bench.mjs --peer 'dl=dl bench --case {case}\n"
-    "--data {data} --threads {threads}'` times dl beside DuckDB and Polars.\n",
-    bench_options,
-    (int)(sizeof bench_options / sizeof bench_options[0]),
-    0,
-    0,
-};
-
-double cli_now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+static void put_i64(bench_ctx *c, int64_t v) {
+    bench_put(c, "%lld", (long long)v);
 }
-
-void cli_put_r6(cli_buf *b, double x) {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.6g", x);
-    dl_format_double(strtod(tmp, NULL), tmp, sizeof tmp);
-    cli_buf_puts(b, tmp);
-}
-
-static void put_i64(cli_buf *b, int64_t v) {
-    char tmp[32];
-    cli_format_i64(v, tmp);
-    cli_buf_puts(b, tmp);
-}
-
-typedef struct bench_ctx {
-    const char *data, *work, *symbol;
-    char klines_root[1100], trades_root[1100];
-    int threads;
-    int64_t from_us, window_days;
-    double threshold;
-    dl_error err;
-    cli_buf check; /* the check object's JSON */
-    int64_t rows;  /* the harness's rows field */
-} bench_ctx;
 
 /* Accumulates row count, sums and min/max ts (ms) of result batches. */
 typedef struct digest {
@@ -86,18 +28,6 @@ static void digest_init(digest *d) {
     memset(d, 0, sizeof *d);
     d->first_ts = INT64_MAX;
     d->last_ts = INT64_MIN;
-}
-
-int64_t cli_ts_ms(const dl_column *ts, int64_t i) {
-    int64_t v = ((const int64_t *)ts->values)[i];
-    switch (ts->unit) {
-    case DL_UNIT_MS:
-        return v;
-    case DL_UNIT_US:
-        return v >= 0 ? v / 1000 : -((-v + 999) / 1000);
-    default:
-        return v >= 0 ? v / 1000000 : -((-v + 999999) / 1000000);
-    }
 }
 
 static void digest_add(digest *d, const dl_table *t, const char *const *dsums, int nd,
@@ -116,7 +46,7 @@ static void digest_add(digest *d, const dl_table *t, const char *const *dsums, i
         for (int64_t i = 0; i < t->num_rows; i++) d->isums[k] += v[i];
     }
     for (int64_t i = 0; i < t->num_rows; i++) {
-        int64_t x = cli_ts_ms(&t->columns[ts], i);
+        int64_t x = bench_ts_ms(&t->columns[ts], i);
         if (x < d->first_ts) d->first_ts = x;
         if (x > d->last_ts) d->last_ts = x;
     }
@@ -126,26 +56,26 @@ static void digest_add(digest *d, const dl_table *t, const char *const *dsums, i
 /* {"rows":..,"sum_a":..,...,"sum_int":..,"first_ts":..,"last_ts":..}: the
 ** double sums (6 significant digits), then the exact integer sums, in the
 ** peers' key order. */
-static void digest_json(const digest *d, cli_buf *b, const char *const *dnames, int nd,
+static void digest_json(const digest *d, bench_ctx *b, const char *const *dnames, int nd,
                         const char *const *inames, int ni) {
-    cli_buf_puts(b, "{\"rows\":");
+    bench_put(b, "{\"rows\":");
     put_i64(b, d->rows);
     for (int k = 0; k < nd; k++) {
-        cli_buf_printf(b, ",\"%s\":", dnames[k]);
-        cli_put_r6(b, d->sums[k]);
+        bench_put(b, ",\"%s\":", dnames[k]);
+        bench_put_r6(b, d->sums[k]);
     }
     for (int k = 0; k < ni; k++) {
-        cli_buf_printf(b, ",\"%s\":", inames[k]);
+        bench_put(b, ",\"%s\":", inames[k]);
         put_i64(b, d->isums[k]);
     }
     if (d->rows) {
-        cli_buf_puts(b, ",\"first_ts\":");
+        bench_put(b, ",\"first_ts\":");
         put_i64(b, d->first_ts);
-        cli_buf_puts(b, ",\"last_ts\":");
+        bench_put(b, ",\"last_ts\":");
         put_i64(b, d->last_ts);
-        cli_buf_puts(b, "}");
+        bench_put(b, "}");
     } else {
-        cli_buf_puts(b, ",\"first_ts\":null,\"last_ts\":null}");
+        bench_put(b, ",\"first_ts\":null,\"last_ts\":null}");
     }
 }
 
@@ -174,7 +104,7 @@ static int open_query(bench_ctx *c, const char *root, const char *dataset, const
     return dl_query_open(*lake, &spec, q, &c->err);
 }
 
-static int case_scan_range(bench_ctx *c) {
+int bench_scan_range(bench_ctx *c) {
     char ds[256], filter[64];
     dataset_name(ds, sizeof ds, c->symbol, "raw/1m");
     snprintf(filter, sizeof filter, "close > %.17g", c->threshold);
@@ -193,7 +123,7 @@ static int case_scan_range(bench_ctx *c) {
         digest_add(&d, &batch, dn, 1, NULL, 0);
     if (rc == DL_OK) {
         static const char *const names[] = {"sum_close"};
-        digest_json(&d, &c->check, names, 1, NULL, 0);
+        digest_json(&d, c, names, 1, NULL, 0);
         c->rows = d.rows;
     }
     dl_table_free(&batch);
@@ -219,7 +149,7 @@ static int finish_ticks(void *k, dl_table *out, dl_error *err) {
     return dl_tick_bars_finish(k, out, err);
 }
 
-static int case_bars(bench_ctx *c, bool from_trades) {
+int bench_bars(bench_ctx *c, bool from_trades) {
     char ds[256];
     dataset_name(ds, sizeof ds, c->symbol, from_trades ? "ticks/trades" : "raw/1m");
     static const char *const kcols[] = {"ts",    "open",   "high",       "low",
@@ -274,7 +204,7 @@ static int case_bars(bench_ctx *c, bool from_trades) {
         static const char *const names[] = {"sum_open",  "sum_high",   "sum_low",
                                             "sum_close", "sum_volume", "sum_vwap"};
         static const char *const inames[] = {"sum_trades"};
-        digest_json(&d, &c->check, names, nd, inames, 1);
+        digest_json(&d, c, names, nd, inames, 1);
         c->rows = d.rows;
     }
     if (from_trades)
@@ -288,7 +218,7 @@ static int case_bars(bench_ctx *c, bool from_trades) {
     return rc;
 }
 
-static int case_asof(bench_ctx *c) {
+int bench_asof(bench_ctx *c) {
     char kds[256], tds[256];
     dataset_name(kds, sizeof kds, c->symbol, "raw/1m");
     dataset_name(tds, sizeof tds, c->symbol, "ticks/trades");
@@ -349,13 +279,13 @@ static int case_asof(bench_ctx *c) {
         out.num_rows = 0;
     }
     if (rc == DL_OK) {
-        cli_buf_puts(&c->check, "{\"trades\":");
-        put_i64(&c->check, trades);
-        cli_buf_puts(&c->check, ",\"matched\":");
-        put_i64(&c->check, matched);
-        cli_buf_puts(&c->check, ",\"sum_price_minus_close\":");
-        cli_put_r6(&c->check, diff);
-        cli_buf_puts(&c->check, "}");
+        bench_put(c, "{\"trades\":");
+        put_i64(c, trades);
+        bench_put(c, ",\"matched\":");
+        put_i64(c, matched);
+        bench_put(c, ",\"sum_price_minus_close\":");
+        bench_put_r6(c, diff);
+        bench_put(c, "}");
         c->rows = matched;
     }
     dl_asof_free(j);
@@ -369,7 +299,13 @@ static int case_asof(bench_ctx *c) {
     return rc;
 }
 
-static int case_lake_aggregate(bench_ctx *c) {
+typedef struct symbol_sum {
+    char symbol[DL_LAKE_COMPONENT_MAX + 1];
+    int64_t rows;
+    double volume;
+} symbol_sum;
+
+int bench_lake_aggregate(bench_ctx *c) {
     dl_lake *lake = NULL;
     dl_query *q = NULL;
     dl_table batch;
@@ -388,121 +324,53 @@ static int case_lake_aggregate(bench_ctx *c) {
     if (rc == DL_OK) rc = dl_query_open(lake, &spec, &q, &c->err);
     if (rc == DL_OK) rc = dl_table_init(&batch, dl_query_schema(q), &c->err);
     /* batches arrive per dataset in name order: one running group */
-    char(*syms)[DL_LAKE_COMPONENT_MAX + 1] = NULL;
-    int64_t *rows = NULL;
-    double *vols = NULL;
+    symbol_sum *sums = NULL;
     int n = 0;
     while (rc == DL_OK && (rc = dl_query_next(q, &batch, &c->err)) == DL_OK && batch.num_rows > 0) {
         const dl_column *sc = &batch.columns[0], *vc = &batch.columns[1];
         int64_t len = sc->offsets[1] - sc->offsets[0];
-        if (n == 0 || strlen(syms[n - 1]) != (size_t)len ||
-            memcmp(syms[n - 1], sc->data, (size_t)len) != 0) {
-            syms = cli_xrealloc(syms, sizeof *syms * (size_t)(n + 1));
-            rows = cli_xrealloc(rows, sizeof *rows * (size_t)(n + 1));
-            vols = cli_xrealloc(vols, sizeof *vols * (size_t)(n + 1));
-            snprintf(syms[n], sizeof syms[n], "%.*s", (int)len, sc->data);
-            rows[n] = 0;
-            vols[n] = 0;
+        if (n == 0 || strlen(sums[n - 1].symbol) != (size_t)len ||
+            memcmp(sums[n - 1].symbol, sc->data, (size_t)len) != 0) {
+            symbol_sum *grown = realloc(sums, sizeof *sums * (size_t)(n + 1));
+            if (!grown) {
+                rc = dl_error_set(&c->err, DL_ENOMEM, "out of memory");
+                break;
+            }
+            sums = grown;
+            snprintf(sums[n].symbol, sizeof sums[n].symbol, "%.*s", (int)len, sc->data);
+            sums[n].rows = 0;
+            sums[n].volume = 0;
             n++;
         }
         const double *v = vc->values;
         double s = 0;
         for (int64_t i = 0; i < batch.num_rows; i++)
             if (dl_column_is_valid(vc, i)) s += v[i];
-        rows[n - 1] += batch.num_rows;
-        vols[n - 1] += s;
+        sums[n - 1].rows += batch.num_rows;
+        sums[n - 1].volume += s;
     }
     if (rc == DL_OK) {
         int64_t total = 0;
         double vtotal = 0;
-        for (int i = 0; i < n; i++) total += rows[i], vtotal += vols[i];
-        cli_buf_printf(&c->check, "{\"symbols\":%d,\"rows\":", n);
-        put_i64(&c->check, total);
-        cli_buf_puts(&c->check, ",\"sum_volume\":");
-        cli_put_r6(&c->check, vtotal);
-        cli_buf_puts(&c->check, ",\"per_symbol\":{");
+        for (int i = 0; i < n; i++) total += sums[i].rows, vtotal += sums[i].volume;
+        bench_put(c, "{\"symbols\":%d,\"rows\":", n);
+        put_i64(c, total);
+        bench_put(c, ",\"sum_volume\":");
+        bench_put_r6(c, vtotal);
+        bench_put(c, ",\"per_symbol\":{");
         for (int i = 0; i < n; i++) {
-            cli_buf_printf(&c->check, "%s\"%s\":[", i ? "," : "", syms[i]);
-            put_i64(&c->check, rows[i]);
-            cli_buf_puts(&c->check, ",");
-            cli_put_r6(&c->check, vols[i]);
-            cli_buf_puts(&c->check, "]");
+            bench_put(c, "%s\"%s\":[", i ? "," : "", sums[i].symbol);
+            put_i64(c, sums[i].rows);
+            bench_put(c, ",");
+            bench_put_r6(c, sums[i].volume);
+            bench_put(c, "]");
         }
-        cli_buf_puts(&c->check, "}}");
+        bench_put(c, "}}");
         c->rows = n;
     }
-    free(syms);
-    free(rows);
-    free(vols);
+    free(sums);
     if (batch.columns) dl_table_free(&batch);
     dl_query_close(q);
     dl_lake_close(lake);
     return rc;
-}
-
-int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads,
-                     bool durable, double *seconds, int64_t *rows, cli_buf *check, dl_error *err);
-
-int cli_cmd_bench(int argc, char **argv) {
-    cli_args a;
-    int prc = cli_parse(&bench_spec, argc, argv, &a);
-    if (prc != CLI_CONTINUE) return prc;
-    bench_ctx c;
-    memset(&c, 0, sizeof c);
-    const char *name = cli_get(&a, "case");
-    c.data = cli_get(&a, "data");
-    if (!name || !c.data) return cli_usage_error(&bench_spec, "--case and --data are required");
-    char work[1024];
-    snprintf(work, sizeof work, "%s/work-dl", c.data);
-    c.work = cli_get(&a, "work") ? cli_get(&a, "work") : work;
-    snprintf(c.klines_root, sizeof c.klines_root, "%s/klines", c.work);
-    snprintf(c.trades_root, sizeof c.trades_root, "%s/trades", c.work);
-    c.symbol = cli_get(&a, "symbol") ? cli_get(&a, "symbol") : "BTCUSDT";
-    int64_t threads = 2;
-    const char *v;
-    if ((v = cli_get(&a, "threads")) && !cli_parse_i64(v, 1, 64, &threads))
-        return cli_usage_error(&bench_spec, "--threads wants 1..64");
-    c.threads = (int)threads;
-    if (dl_parse_time_us(cli_get(&a, "from") ? cli_get(&a, "from") : "2024-01-01", &c.from_us,
-                         &c.err) != DL_OK)
-        return cli_usage_error(&bench_spec, "--from: %s", c.err.message);
-    c.window_days = 90;
-    if ((v = cli_get(&a, "window-days")) && !cli_parse_i64(v, 1, 100000, &c.window_days))
-        return cli_usage_error(&bench_spec, "--window-days wants a day count");
-    c.threshold = cli_get(&a, "threshold") ? strtod(cli_get(&a, "threshold"), NULL) : 29000;
-
-    double t0 = cli_now_seconds(), secs = -1;
-    bool durable = cli_get(&a, "durable") != NULL;
-    int rc;
-    if (strcmp(name, "scan_range") == 0)
-        rc = case_scan_range(&c);
-    else if (strcmp(name, "resample_1h") == 0)
-        rc = case_bars(&c, false);
-    else if (strcmp(name, "bars_from_trades") == 0)
-        rc = case_bars(&c, true);
-    else if (strcmp(name, "asof_join") == 0)
-        rc = case_asof(&c);
-    else if (strcmp(name, "lake_aggregate") == 0)
-        rc = case_lake_aggregate(&c);
-    else if (strcmp(name, "ingest_klines") == 0)
-        rc = cli_bench_ingest("klines", c.data, c.klines_root, c.threads, durable, &secs, &c.rows,
-                              &c.check, &c.err);
-    else if (strcmp(name, "ingest_trades") == 0)
-        rc = cli_bench_ingest("trades", c.data, c.trades_root, c.threads, durable, &secs, &c.rows,
-                              &c.check, &c.err);
-    else
-        return cli_usage_error(&bench_spec, "unknown case '%s'", name);
-    if (secs < 0)
-        secs = cli_now_seconds() - t0; /* ingest cases time the ingest only, not the check */
-    if (rc != DL_OK) {
-        cli_buf_free(&c.check);
-        return cli_fail(&c.err);
-    }
-    cli_buf_putc(&c.check, 0);
-    printf("{\"engine\":\"dl\",\"case\":\"%s\",\"seconds\":%.4f,\"rows\":%lld,\"check\":%s,"
-           "\"threads\":%d,"
-           "\"version\":\"%s\"}\n",
-           name, secs, (long long)c.rows, c.check.data, c.threads, DL_VERSION_STRING);
-    cli_buf_free(&c.check);
-    return cli_finish_stdout(CLI_EXIT_OK);
 }

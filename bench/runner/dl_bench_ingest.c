@@ -1,16 +1,18 @@
 /*
-** cmd_bench_ingest.c -- the ingest cases of `dl bench`: the CSV files of
-** DATA/klines (or DATA/trades) into a fresh lake at ROOT through
-** dl_lake_ingest, exactly as `dl ingest binance` does, then the check
-** computed by streaming the lake back through the query engine.
+** dl_bench_ingest.c -- the ingest cases of dl-bench: the CSV files of
+** DATA/klines (or DATA/trades) into a fresh lake at WORK/klines (or
+** WORK/trades) through dl_lake_ingest, exactly as `dl ingest binance`
+** does, then the check computed by streaming the lake back through the
+** query engine.
 */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "dl_bench.h"
 #include "lake/dl_lake_ingest.h"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -26,7 +28,8 @@ typedef struct ingest_sums {
 } ingest_sums;
 
 /* Reads every dataset of the lake back and builds the check. */
-static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check, dl_error *err) {
+static int check_lake(dl_lake *lake, bool klines, bench_ctx *ctx) {
+    dl_error *err = &ctx->err;
     dl_dataset_info *ds = NULL;
     int64_t nds = 0, partitions = 0;
     int rc = dl_lake_datasets(lake, &ds, &nds, err);
@@ -49,7 +52,7 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     if (rc == DL_OK) rc = dl_table_init(&b, dl_query_schema(q), err);
     while (rc == DL_OK && (rc = dl_query_next(q, &b, err)) == DL_OK && b.num_rows > 0) {
         for (int64_t r = 0; r < b.num_rows; r++) {
-            int64_t t = cli_ts_ms(&b.columns[0], r);
+            int64_t t = bench_ts_ms(&b.columns[0], r);
             if (t < s.first_ts) s.first_ts = t;
             if (t > s.last_ts) s.last_ts = t;
         }
@@ -71,24 +74,23 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     }
     if (rc == DL_OK) {
         for (int64_t i = 0; i < nds; i++) partitions += ds[i].files;
-        cli_buf_printf(check, "{\"rows\":%lld,\"partitions\":%lld,\"symbols\":%lld",
-                       (long long)s.rows, (long long)partitions, (long long)nds);
+        bench_put(ctx, "{\"rows\":%lld,\"partitions\":%lld,\"symbols\":%lld", (long long)s.rows,
+                  (long long)partitions, (long long)nds);
         static const char *const kn[] = {"sum_close", "sum_volume"}, *const tn[] = {
                                                                          "sum_price", "sum_qty",
                                                                          "sum_quote_qty"};
         int nd = klines ? 2 : 3;
         for (int c = 0; c < nd; c++) {
-            cli_buf_printf(check, ",\"%s\":", klines ? kn[c] : tn[c]);
-            cli_put_r6(check, s.d[c]);
+            bench_put(ctx, ",\"%s\":", klines ? kn[c] : tn[c]);
+            bench_put_r6(ctx, s.d[c]);
         }
-        cli_buf_printf(check, ",\"%s\":%lld", klines ? "sum_trades" : "buyer_maker",
-                       (long long)s.i[0]);
+        bench_put(ctx, ",\"%s\":%lld", klines ? "sum_trades" : "buyer_maker", (long long)s.i[0]);
         if (s.rows)
-            cli_buf_printf(check, ",\"first_ts\":%lld,\"last_ts\":%lld}", (long long)s.first_ts,
-                           (long long)s.last_ts);
+            bench_put(ctx, ",\"first_ts\":%lld,\"last_ts\":%lld}", (long long)s.first_ts,
+                      (long long)s.last_ts);
         else
-            cli_buf_puts(check, ",\"first_ts\":null,\"last_ts\":null}");
-        *rows = s.rows;
+            bench_put(ctx, ",\"first_ts\":null,\"last_ts\":null}");
+        ctx->rows = s.rows;
     }
     if (b.columns) dl_table_free(&b);
     dl_query_close(q);
@@ -96,21 +98,21 @@ static int check_lake(dl_lake *lake, bool klines, int64_t *rows, cli_buf *check,
     return rc;
 }
 
-int cli_bench_ingest(const char *kind, const char *data, const char *root, int threads,
-                     bool durable, double *seconds, int64_t *rows, cli_buf *check, dl_error *err) {
-    bool klines = strcmp(kind, "klines") == 0;
+int bench_ingest(bench_ctx *ctx, bool klines) {
+    const char *root = klines ? ctx->klines_root : ctx->trades_root;
+    dl_error *err = &ctx->err;
     char pattern[2048];
-    snprintf(pattern, sizeof pattern, "%s/%s/*.csv", data, kind);
+    snprintf(pattern, sizeof pattern, "%s/%s/*.csv", ctx->data, klines ? "klines" : "trades");
     glob_t g;
     if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
         globfree(&g);
-        return dl_error_set(err, DL_ENOTFOUND, "no files match %s (generate data with gen.mjs)",
+        return dl_error_set(err, DL_ENOTFOUND, "no files match %s (generate data with dl-gen)",
                             pattern);
     }
     /* start from an empty lake, as the peers do */
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     dl_lake *lake = NULL;
-    double t0 = cli_now_seconds();
+    double t0 = bench_now_seconds();
     int rc = dl_lake_init(root, err);
     if (rc == DL_OK) rc = dl_lake_open(root, false, &lake, err);
     if (rc == DL_OK) {
@@ -121,15 +123,15 @@ int cli_bench_ingest(const char *kind, const char *data, const char *root, int t
         req.binance = true;
         dl_csv_options_default(&req.csv, DL_CSV_BINANCE_KLINES);
         dl_lake_write_options_default(&req.write);
-        req.write.threads = threads;
-        req.write.durable = durable;
+        req.write.threads = ctx->threads;
+        req.write.durable = ctx->durable;
         req.write.command =
-            klines ? "dl bench --case ingest_klines" : "dl bench --case ingest_trades";
+            klines ? "dl-bench --case ingest_klines" : "dl-bench --case ingest_trades";
         dl_ingest_result res;
         rc = dl_lake_ingest(lake, &req, &res, err);
     }
-    *seconds = cli_now_seconds() - t0;
-    if (rc == DL_OK) rc = check_lake(lake, klines, rows, check, err);
+    ctx->ingest_seconds = bench_now_seconds() - t0;
+    if (rc == DL_OK) rc = check_lake(lake, klines, ctx);
     dl_lake_close(lake);
     globfree(&g);
     return rc;
