@@ -1,7 +1,7 @@
 /*
 ** dl_lake_ingest.h -- ingesting CSV files (Binance archives or generic
 ** CSV) into the lake in one transaction.  Used by `dl ingest` and
-** `dl bench`.  Internal to the library (it depends on src/ingest).
+** `dl-bench` (bench/runner).  Internal to the library (it depends on src/ingest).
 */
 #ifndef DL_LAKE_INGEST_H
 #define DL_LAKE_INGEST_H
