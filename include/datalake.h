@@ -394,6 +394,49 @@ DL_API int dl_format_date(int32_t days, char *buf, size_t size); /* "2024-01-05"
 ** or an integer = epoch milliseconds. */
 DL_API int dl_parse_time_us(const char *text, int64_t *out, dl_error *err);
 
+/* ---- text rendering (result sinks, JSON renderings, CLI, server) ---- */
+
+/* A growable text buffer.  Start from {0}; appends never fail visibly: the
+** first allocation failure sets status to DL_ENOMEM and later appends do
+** nothing, so check status once when done.  data is not NUL-terminated;
+** owned by the buffer, freed by dl_text_free.  Not thread-safe. */
+typedef struct dl_text {
+    char *data;
+    size_t len, cap;
+    int status; /* DL_OK or DL_ENOMEM */
+} dl_text;
+
+DL_API int dl_text_reserve(dl_text *t, size_t extra); /* returns t->status */
+DL_API void dl_text_put(dl_text *t, const void *s, size_t n);
+DL_API void dl_text_putc(dl_text *t, char c);
+DL_API void dl_text_puts(dl_text *t, const char *s);
+DL_API void dl_text_printf(dl_text *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+DL_API void dl_text_free(dl_text *t);
+/* s[0..len) as a quoted JSON string (invalid UTF-8 -> \ufffd). */
+DL_API void dl_text_json_string(dl_text *t, const void *s, size_t len);
+
+/* How a value is rendered:
+**   RAW     CSV: strings as their bytes, binary as base64, nan/inf as is;
+**   DISPLAY table cells: like RAW, control characters and invalid UTF-8
+**           escaped (\n, \t, \x01);
+**   JSON    a JSON value: strings escaped in quotes, timestamps and dates
+**           as quoted ISO-8601, binary as quoted base64, nan/inf/null null.
+** A value that is not present renders "" (RAW) or "null". */
+typedef enum dl_text_style { DL_TEXT_RAW = 0, DL_TEXT_DISPLAY = 1, DL_TEXT_JSON = 2 } dl_text_style;
+DL_API void dl_text_value(dl_text *t, const dl_field *f, const dl_value *v, dl_text_style style);
+/* Row `row` of col (typed by f) as a dl_value; string bytes borrowed. */
+DL_API void dl_column_value(const dl_field *f, const dl_column *col, int64_t row, dl_value *out);
+/* Decimal digits of v into buf (>= 21 bytes); returns the length. */
+DL_API int dl_format_i64(int64_t v, char *buf);
+/* True for the number types (printed right-aligned in tables). */
+DL_API bool dl_type_is_numeric(dl_type type);
+/* "timestamp[ms, UTC]", "decimal(18,3)", "string" ... into buf. */
+DL_API void dl_field_describe(const dl_field *f, char *buf, size_t size);
+
 /* Where streamed output goes (Arrow IPC, result sinks): called with each
 ** chunk in order; returns 0 on success, anything else stops the writer
 ** with an I/O error.  A socket or HTTP body writer fits. */
@@ -824,6 +867,82 @@ DL_API void dl_query_close(dl_query *q);
 ** failure q stays the caller's.  The lake must outlive the stream. */
 struct ArrowArrayStream;
 DL_API int dl_query_arrow_stream(dl_query *q, struct ArrowArrayStream *out, dl_error *err);
+
+/* ---- result sinks: table, CSV, JSONL, Parquet, Arrow IPC (dl_sink.c) ---- */
+
+/*
+** Where result rows go, in the formats of `dl query`: the same bytes
+** whoever writes them (the CLI to stdout or a file, the data server into an
+** HTTP body).  Formats:
+**   TABLE   aligned text columns (header, numbers right-aligned, cells cut
+**           at 40 characters), aligned in blocks of 1024 rows;
+**   CSV     RFC 4180 with a header line; null is an empty field, an empty
+**           string is ""; "\n" line ends;
+**   JSONL   one JSON object per row (values as DL_TEXT_JSON);
+**   PARQUET a Parquet file (dl_sink_open_file only: the footer is last);
+**   ARROW   the Arrow IPC stream format.
+** limit keeps the first N rows, tail the last N (they exclude each other).
+** A sink is used by one thread at a time; it copies the schema.
+*/
+typedef enum dl_sink_format {
+    DL_SINK_TABLE = 0,
+    DL_SINK_CSV = 1,
+    DL_SINK_JSONL = 2,
+    DL_SINK_PARQUET = 3,
+    DL_SINK_ARROW = 4
+} dl_sink_format;
+
+typedef struct dl_sink_options {
+    dl_sink_format format;           /* default DL_SINK_TABLE */
+    int64_t limit;                   /* at most the first N rows; -1 = all (default) */
+    int64_t tail;                    /* only the last N rows; -1 = unset (default) */
+    const dl_write_options *parquet; /* PARQUET: borrowed until open returns; NULL = defaults */
+} dl_sink_options;
+
+DL_API void dl_sink_options_default(dl_sink_options *opts);
+/* "table", "csv", "jsonl", "parquet", "arrow". */
+DL_API int dl_sink_format_parse(const char *name, dl_sink_format *out, dl_error *err);
+
+/* What an output file must never be: inside one of `roots` (a lake root)
+** or the same file as one of `inputs`.  Pointers are borrowed for the call. */
+typedef struct dl_output_guard {
+    const char *const *roots;
+    int num_roots;
+    const char *const *inputs;
+    int num_inputs;
+} dl_output_guard;
+
+/* Refuses (DL_EINVAL, naming both paths) an output path that resolves --
+** symlinks followed, also dangling ones and the directory of a file that
+** does not exist yet -- inside a guarded root or onto an input file, and an
+** existing regular file with more than one hard link (it may be a lake
+** file under another name).  guard may be NULL (only the link check). */
+DL_API int dl_output_path_check(const char *path, const dl_output_guard *guard, dl_error *err);
+
+typedef struct dl_sink dl_sink;
+
+/* A sink for rows of `schema` writing through write(ctx, ...) (PARQUET is
+** refused: DL_EUNSUPPORTED).  Owned; finish with dl_sink_close. */
+DL_API int dl_sink_open(const dl_schema *schema, const dl_sink_options *opts, dl_write_fn write,
+                        void *ctx, dl_sink **out, dl_error *err);
+/* A sink writing the file `path` (created or truncated) once
+** dl_output_path_check(path, guard) passed. */
+DL_API int dl_sink_open_file(const char *path, const dl_output_guard *guard,
+                             const dl_schema *schema, const dl_sink_options *opts, dl_sink **out,
+                             dl_error *err);
+/* Hands a batch (laid out as the sink's schema) to the sink; *done (may be
+** NULL) turns true once `limit` rows are out: the caller may stop. */
+DL_API int dl_sink_put(dl_sink *s, const dl_table *batch, bool *done, dl_error *err);
+/* The same for rows [from, from + count) of batch. */
+DL_API int dl_sink_put_rows(dl_sink *s, const dl_table *batch, int64_t from, int64_t count,
+                            bool *done, dl_error *err);
+/* Rows written so far (after close: in total). */
+DL_API int64_t dl_sink_rows(const dl_sink *s);
+/* With status DL_OK: writes what is pending (tail rows, the last table
+** block, the Parquet footer or the Arrow end-of-stream) and closes; with an
+** error status: abandons the output.  Frees s (NULL is fine).  Returns
+** status, or the first error finishing. */
+DL_API int dl_sink_close(dl_sink *s, int status, dl_error *err);
 
 /* ---- derived datasets: resample into the lake (src/query/dl_derive.c) ---- */
 

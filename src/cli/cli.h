@@ -48,7 +48,6 @@ int cli_cmd_join(int argc, char **argv);
 /* Monotonic clock in seconds (for timings and progress rates). */
 double cli_now_seconds(void);
 
-
 /* ---- option parsing ---- */
 
 #define CLI_MAX_OPTIONS 32
@@ -110,10 +109,8 @@ int cli_finish_stdout(int exit_code);
 
 /* ---- growable text buffer ---- */
 
-typedef struct cli_buf {
-    char *data;
-    size_t len, cap;
-} cli_buf;
+/* The library's text buffer; the cli_buf_* calls exit on out of memory. */
+typedef dl_text cli_buf;
 
 void cli_buf_reserve(cli_buf *b, size_t extra);
 void cli_buf_put(cli_buf *b, const void *src, size_t n);
@@ -145,7 +142,10 @@ int cli_format_i64(int64_t v, char *buf);
 **   JSON    JSON value: strings JSON-escaped in quotes (invalid UTF-8 ->
 **           \uFFFD), timestamps and dates as quoted ISO-8601, binary as a
 **           quoted base64 string, nan/inf as null, null as null. */
-typedef enum cli_style { CLI_STYLE_RAW, CLI_STYLE_DISPLAY, CLI_STYLE_JSON } cli_style;
+typedef dl_text_style cli_style;
+#define CLI_STYLE_RAW     DL_TEXT_RAW
+#define CLI_STYLE_DISPLAY DL_TEXT_DISPLAY
+#define CLI_STYLE_JSON    DL_TEXT_JSON
 
 /* The value of row `row` of column `col` (field `f`) as a dl_value
 ** (present false for null).  String bytes are borrowed from the column. */
@@ -162,7 +162,12 @@ void cli_describe_type(const dl_field *f, char *buf, size_t size);
 
 /* ---- row writers ---- */
 
-typedef enum cli_format { CLI_FORMAT_TABLE, CLI_FORMAT_CSV, CLI_FORMAT_JSONL } cli_format;
+/* The text formats of the library's sinks (same values as dl_sink_format). */
+typedef enum cli_format {
+    CLI_FORMAT_TABLE = DL_SINK_TABLE,
+    CLI_FORMAT_CSV = DL_SINK_CSV,
+    CLI_FORMAT_JSONL = DL_SINK_JSONL
+} cli_format;
 bool cli_format_parse(const char *name, cli_format *out);
 
 typedef struct cli_row_writer cli_row_writer;
@@ -199,33 +204,19 @@ int cli_stream_rows(const dl_parquet_reader *r, const int *columns, int num_colu
     {"tail", "N", "only the last N rows"}
 /* clang-format on */
 
-typedef enum cli_sink_kind { CLI_SINK_ROWS, CLI_SINK_PARQUET, CLI_SINK_ARROW } cli_sink_kind;
-
 typedef struct cli_sink {
-    cli_sink_kind kind;
-    cli_format row_format; /* CLI_SINK_ROWS */
-    const char *output;    /* NULL = stdout */
-    int64_t limit, tail;   /* -1 = unset; the table format defaults to 20 rows */
-    int64_t written;       /* rows handed to the writer */
-    /* internal */
-    FILE *file;
-    cli_row_writer *rows;
-    dl_parquet_writer *parquet;
-    dl_ipc_writer *ipc;
-    dl_table tail_rows;
-    bool has_tail_rows;
+    dl_sink_options opts;
+    const char *output; /* NULL = stdout */
+    dl_sink *sink;      /* after cli_sink_open; dl_sink_put / dl_sink_close */
 } cli_sink;
 
-/* Reads the CLI_SINK_OPTIONS of `a`.  Returns CLI_CONTINUE, or the usage
+/* Reads the CLI_SINK_OPTIONS of `a` (the table format shows 20 rows unless
+** --limit or --tail says otherwise).  Returns CLI_CONTINUE, or the usage
 ** exit code after printing the problem. */
 int cli_sink_parse(cli_sink *s, const cli_args *a);
-/* Opens the output for rows of `schema` (borrowed until close). */
-int cli_sink_open(cli_sink *s, const dl_schema *schema, dl_error *err);
-/* Hands a batch to the sink; *done turns true once --limit rows are out. */
-int cli_sink_put(cli_sink *s, const dl_table *batch, bool *done, dl_error *err);
-/* Writes the --tail rows (when rc is DL_OK), finishes or aborts the writer
-** and closes the file.  Returns rc, or the first error closing.  Safe after
-** a failed or skipped open. */
-int cli_sink_close(cli_sink *s, int rc, dl_error *err);
+/* Opens the library sink for rows of `schema` on the output file (checked
+** against guard: never inside the lake or onto an input) or stdout. */
+int cli_sink_open(cli_sink *s, const dl_schema *schema, const dl_output_guard *guard,
+                  dl_error *err);
 
 #endif /* DL_CLI_H */

@@ -146,6 +146,8 @@ static void out_of_memory(size_t n) {
     exit(CLI_EXIT_ERROR);
 }
 
+static void check_buf(const cli_buf *b);
+
 void *cli_xrealloc(void *p, size_t n) {
     void *q = realloc(p, n ? n : 1);
     if (!q) out_of_memory(n);
@@ -165,25 +167,18 @@ int cli_split_list(const char *text, char **copy, const char ***names) {
 }
 
 void cli_buf_reserve(cli_buf *b, size_t extra) {
-    if (b->cap - b->len >= extra) return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < extra) {
-        if (cap > SIZE_MAX / 4) out_of_memory(cap);
-        cap *= 2;
-    }
-    b->data = cli_xrealloc(b->data, cap);
-    b->cap = cap;
+    dl_text_reserve(b, extra);
+    check_buf(b);
 }
 
 void cli_buf_put(cli_buf *b, const void *src, size_t n) {
-    cli_buf_reserve(b, n);
-    if (n) memcpy(b->data + b->len, src, n);
-    b->len += n;
+    dl_text_put(b, src, n);
+    check_buf(b);
 }
 
 void cli_buf_putc(cli_buf *b, char c) {
-    cli_buf_reserve(b, 1);
-    b->data[b->len++] = c;
+    dl_text_putc(b, c);
+    check_buf(b);
 }
 
 void cli_buf_puts(cli_buf *b, const char *s) {
@@ -204,266 +199,44 @@ void cli_buf_printf(cli_buf *b, const char *fmt, ...) {
 }
 
 void cli_buf_free(cli_buf *b) {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    dl_text_free(b);
 }
 
 /* ------------------------------------------------------------------ */
 /* Values                                                               */
 /* ------------------------------------------------------------------ */
 
-static int format_u64(uint64_t v, char *buf) {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
-    buf[n] = '\0';
-    return n;
+/* The rendering is the library's (dl_text.c); these keep the CLI's
+** exit-on-out-of-memory contract for cli_buf. */
+
+static void check_buf(const cli_buf *b) {
+    if (b->status != DL_OK) out_of_memory(b->cap * 2);
 }
 
 int cli_format_i64(int64_t v, char *buf) {
-    if (v >= 0) return format_u64((uint64_t)v, buf);
-    buf[0] = '-';
-    return 1 + format_u64(0 - (uint64_t)v, buf + 1); /* INT64_MIN-safe */
-}
-
-/* An integer carrying `scale` decimal places: 12345, 3 -> "12.345". */
-static void append_decimal(cli_buf *b, int64_t v, int scale) {
-    char digits[24];
-    int n = format_u64(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, digits);
-    if (v < 0) cli_buf_putc(b, '-');
-    if (n <= scale) {
-        cli_buf_put(b, "0.", 2);
-        for (int i = n; i < scale; i++) cli_buf_putc(b, '0');
-        cli_buf_put(b, digits, (size_t)n);
-    } else {
-        cli_buf_put(b, digits, (size_t)(n - scale));
-        cli_buf_putc(b, '.');
-        cli_buf_put(b, digits + n - scale, (size_t)scale);
-    }
-}
-
-static void append_base64(cli_buf *b, const uint8_t *s, size_t len) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    cli_buf_reserve(b, (len + 2) / 3 * 4);
-    char *o = b->data + b->len;
-    size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-        *o++ = alphabet[v >> 18];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = alphabet[(v >> 6) & 63];
-        *o++ = alphabet[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
-        *o++ = alphabet[v >> 18];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
-        *o++ = '=';
-    }
-    b->len = (size_t)(o - b->data);
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] does not
-** start one (overlong forms, surrogates and > U+10FFFF are invalid). */
-static size_t utf8_sequence_length(const uint8_t *s, size_t avail) {
-    uint8_t c = s[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    uint8_t lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi) return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((s[k] & 0xC0) != 0x80) return 0;
-    return n;
+    return dl_format_i64(v, buf);
 }
 
 void cli_append_json_string(cli_buf *b, const uint8_t *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    cli_buf_reserve(b, len + 2);
-    cli_buf_putc(b, '"');
-    size_t run = 0; /* start of the pending run of bytes copied verbatim */
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        size_t n = c >= 0x80 ? utf8_sequence_length(s + i, len - i) : 1;
-        if (c >= 0x80 && n > 0) {
-            i += n;
-            continue;
-        }
-        cli_buf_put(b, s + run, i - run);
-        if (c >= 0x80)
-            cli_buf_put(b, "\\ufffd", 6); /* an invalid byte */
-        else if (c == '"')
-            cli_buf_put(b, "\\\"", 2);
-        else if (c == '\\')
-            cli_buf_put(b, "\\\\", 2);
-        else if (c == '\n')
-            cli_buf_put(b, "\\n", 2);
-        else if (c == '\r')
-            cli_buf_put(b, "\\r", 2);
-        else if (c == '\t')
-            cli_buf_put(b, "\\t", 2);
-        else {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            cli_buf_put(b, esc, 6);
-        }
-        i++;
-        run = i;
-    }
-    cli_buf_put(b, s + run, len - run);
-    cli_buf_putc(b, '"');
-}
-
-/* Strings for a table cell: printable UTF-8 as is, the rest escaped. */
-static void append_display_string(cli_buf *b, const uint8_t *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len;) {
-        uint8_t c = s[i];
-        size_t n = c >= 0x80 ? utf8_sequence_length(s + i, len - i) : 1;
-        if (c >= 0x20 && c != 0x7F && n > 0) {
-            cli_buf_put(b, s + i, n);
-            i += n;
-            continue;
-        }
-        if (c == '\n')
-            cli_buf_put(b, "\\n", 2);
-        else if (c == '\t')
-            cli_buf_put(b, "\\t", 2);
-        else if (c == '\r')
-            cli_buf_put(b, "\\r", 2);
-        else {
-            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            cli_buf_put(b, esc, 4);
-        }
-        i++;
-    }
+    dl_text_json_string(b, s, len);
+    check_buf(b);
 }
 
 bool cli_type_is_numeric(dl_type type) {
-    return type == DL_TYPE_INT32 || type == DL_TYPE_INT64 || type == DL_TYPE_FLOAT ||
-           type == DL_TYPE_DOUBLE;
+    return dl_type_is_numeric(type);
 }
 
 void cli_describe_type(const dl_field *f, char *buf, size_t size) {
-    if (f->type == DL_TYPE_TIMESTAMP)
-        snprintf(buf, size, "timestamp[%s%s]", dl_unit_name(f->unit), f->utc ? ", UTC" : "");
-    else if (f->decimal_scale > 0 && (f->type == DL_TYPE_INT32 || f->type == DL_TYPE_INT64))
-        snprintf(buf, size, "decimal(%d,%d)", (int)f->decimal_precision, (int)f->decimal_scale);
-    else
-        snprintf(buf, size, "%s", dl_type_name(f->type));
+    dl_field_describe(f, buf, size);
 }
 
 void cli_column_value(const dl_field *f, const dl_column *col, int64_t row, dl_value *out) {
-    memset(out, 0, sizeof *out);
-    if (!dl_column_is_valid(col, row)) return;
-    out->present = true;
-    switch (f->type) {
-    case DL_TYPE_BOOL:
-        out->i = ((const uint8_t *)col->values)[row] != 0;
-        break;
-    case DL_TYPE_INT32:
-    case DL_TYPE_DATE:
-        out->i = ((const int32_t *)col->values)[row];
-        break;
-    case DL_TYPE_INT64:
-    case DL_TYPE_TIMESTAMP:
-        out->i = ((const int64_t *)col->values)[row];
-        break;
-    case DL_TYPE_FLOAT:
-        out->f = ((const float *)col->values)[row];
-        break;
-    case DL_TYPE_DOUBLE:
-        out->f = ((const double *)col->values)[row];
-        break;
-    case DL_TYPE_STRING:
-    case DL_TYPE_BINARY:
-        out->s = (const uint8_t *)col->data + col->offsets[row];
-        out->len = (size_t)(col->offsets[row + 1] - col->offsets[row]);
-        break;
-    default:
-        out->present = false;
-        break;
-    }
+    dl_column_value(f, col, row, out);
 }
 
 void cli_append_value(cli_buf *b, const dl_field *f, const dl_value *v, cli_style style) {
-    bool json = style == CLI_STYLE_JSON;
-    if (!v->present) {
-        if (style != CLI_STYLE_RAW) cli_buf_put(b, "null", 4);
-        return;
-    }
-    char text[64];
-    int n;
-    switch (f->type) {
-    case DL_TYPE_BOOL:
-        cli_buf_puts(b, v->i ? "true" : "false");
-        return;
-    case DL_TYPE_INT32:
-    case DL_TYPE_INT64:
-        if (f->decimal_scale > 0 && f->decimal_scale < 40) {
-            append_decimal(b, v->i, f->decimal_scale);
-            return;
-        }
-        n = cli_format_i64(v->i, text);
-        cli_buf_put(b, text, (size_t)n);
-        return;
-    case DL_TYPE_FLOAT:
-    case DL_TYPE_DOUBLE:
-        n = f->type == DL_TYPE_FLOAT ? dl_format_float((float)v->f, text, sizeof text)
-                                     : dl_format_double(v->f, text, sizeof text);
-        if (json && !isfinite(v->f))
-            cli_buf_put(b, "null", 4); /* nan, inf, -inf are not JSON */
-        else
-            cli_buf_put(b, text, (size_t)n);
-        return;
-    case DL_TYPE_TIMESTAMP:
-    case DL_TYPE_DATE:
-        n = f->type == DL_TYPE_DATE ? dl_format_date((int32_t)v->i, text, sizeof text)
-                                    : dl_format_timestamp(v->i, f->unit, text, sizeof text);
-        if (f->type == DL_TYPE_TIMESTAMP && !f->utc) n--; /* wall clock: no "Z" */
-        if (json) cli_buf_putc(b, '"');
-        cli_buf_put(b, text, (size_t)n);
-        if (json) cli_buf_putc(b, '"');
-        return;
-    case DL_TYPE_STRING:
-        if (json)
-            cli_append_json_string(b, v->s, v->len);
-        else if (style == CLI_STYLE_DISPLAY)
-            append_display_string(b, v->s, v->len);
-        else
-            cli_buf_put(b, v->s, v->len);
-        return;
-    case DL_TYPE_BINARY:
-        if (json) cli_buf_putc(b, '"');
-        append_base64(b, v->s, v->len);
-        if (json) cli_buf_putc(b, '"');
-        return;
-    default:
-        cli_buf_puts(b, json ? "null" : "?");
-        return;
-    }
+    dl_text_value(b, f, v, style);
+    check_buf(b);
 }
 
 double cli_now_seconds(void) {

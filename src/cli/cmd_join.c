@@ -264,7 +264,9 @@ int cli_cmd_join(int argc, char **argv) {
         rc = add_field_as(&out_schema, &joined.schema.fields[out_col[k]], names[k], &err);
     }
     if (rc != DL_OK) goto cleanup;
-    if ((rc = cli_sink_open(&sink, &out_schema, &err)) != DL_OK) goto cleanup;
+    const char *root = dl_lake_root(lake);
+    dl_output_guard guard = {&root, 1, NULL, 0};
+    if ((rc = cli_sink_open(&sink, &out_schema, &guard, &err)) != DL_OK) goto cleanup;
     int64_t delay = tolerance_in_unit(delay_us, &ls->fields[0]);
 
     view_cols = cli_xrealloc(NULL, sizeof(dl_column) * (size_t)num_names);
@@ -294,11 +296,11 @@ int cli_cmd_join(int argc, char **argv) {
         /* the output is a view of the joined columns: no copy */
         for (int k = 0; k < num_names; k++) view_cols[k] = joined.columns[out_col[k]];
         dl_table view = {out_schema, view_cols, joined.num_rows};
-        if ((rc = cli_sink_put(&sink, &view, &done, &err)) != DL_OK) break;
+        if ((rc = dl_sink_put(sink.sink, &view, &done, &err)) != DL_OK) break;
     }
 
 cleanup:
-    rc = cli_sink_close(&sink, rc, &err);
+    rc = dl_sink_close(sink.sink, rc, &err);
     dl_asof_free(full_join);
     dl_asof_free(j);
     side_free(&left);

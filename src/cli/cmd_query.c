@@ -87,12 +87,14 @@ int cli_cmd_query(int argc, char **argv) {
     rc = dl_query_open(lake, &spec, &q, &err);
     if (rc != DL_OK) goto cleanup;
     const dl_schema *schema = dl_query_schema(q);
-    if ((rc = cli_sink_open(&sink, schema, &err)) != DL_OK) goto cleanup;
+    const char *root = dl_lake_root(lake);
+    dl_output_guard guard = {&root, 1, NULL, 0};
+    if ((rc = cli_sink_open(&sink, schema, &guard, &err)) != DL_OK) goto cleanup;
     if ((rc = dl_table_init(&batch, schema, &err)) != DL_OK) goto cleanup;
     for (bool done = false; !done;) {
         rc = dl_query_next(q, &batch, &err);
         if (rc != DL_OK || batch.num_rows == 0) break;
-        if ((rc = cli_sink_put(&sink, &batch, &done, &err)) != DL_OK) break;
+        if ((rc = dl_sink_put(sink.sink, &batch, &done, &err)) != DL_OK) break;
     }
     if (rc == DL_OK && cli_get(&a, "stats")) {
         dl_query_stats st;
@@ -105,7 +107,7 @@ int cli_cmd_query(int argc, char **argv) {
                 (long long)st.rows_scanned, (long long)st.rows_returned);
     }
 cleanup:
-    rc = cli_sink_close(&sink, rc, &err);
+    rc = dl_sink_close(sink.sink, rc, &err);
     dl_table_free(&batch);
     dl_query_close(q);
     dl_lake_close(lake);

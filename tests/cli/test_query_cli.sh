@@ -76,6 +76,28 @@ fails "limit and tail exclude each other" 2 "exclude" "$DL" query $BTC --limit 1
 check "parquet: dl cat reads back the same rows" test \
   "$("$DL" cat "$T/q.parquet" --format csv)" = "$("$DL" query $BTC --from 2023-12-10 --to 2023-12-12 --where 'volume > 1' --format csv)"
 
+# --output: the same bytes as stdout; never inside the lake or onto a lake file
+"$DL" query $BTC --from 2023-12-10 --to 2023-12-11 --format csv >"$T/stdout.csv"
+"$DL" query $BTC --from 2023-12-10 --to 2023-12-11 --format csv --output "$T/file.csv"
+check "output: the file holds the bytes stdout gets" cmp -s "$T/stdout.csv" "$T/file.csv"
+live=$(find "$DL_ROOT/BINANCE/SPOT/BTCUSDT/raw/1m" -name data.parquet | sort | head -n 1)
+sums_before=$(cd "$DL_ROOT" && find . -type f -not -path './.dl/tmp/*' | sort | xargs sha256sum)
+fails "output: inside the lake refused" 1 "inside the lake" "$DL" query $BTC --format csv --output "$DL_ROOT/out.csv"
+fails "output: onto a live data file refused" 1 "inside the lake" "$DL" query $BTC --format parquet --output "$live"
+fails "output: onto the catalog refused" 1 "inside the lake" "$DL" query $BTC --format csv --output "$DL_ROOT/.dl/catalog.db"
+ln -s "$DL_ROOT/BINANCE" "$T/dirlink"
+fails "output: through a directory symlink into the lake refused" 1 "inside the lake" \
+  "$DL" query $BTC --format csv --output "$T/dirlink/SPOT/new.csv"
+ln -s "$DL_ROOT/not-yet.csv" "$T/dangling"
+fails "output: a dangling symlink into the lake refused" 1 "inside the lake" "$DL" query $BTC --format arrow --output "$T/dangling"
+ln "$live" "$T/hardlink.parquet"
+fails "output: a hard link to a lake file refused" 1 "hard links" "$DL" query $BTC --format csv --output "$T/hardlink.parquet"
+rm -f "$T/hardlink.parquet"
+fails "join output: inside the lake refused" 1 "inside the lake" "$DL" join $TRADES $BTC --format csv --output "$DL_ROOT/j.csv"
+sums_after=$(cd "$DL_ROOT" && find . -type f -not -path './.dl/tmp/*' | sort | xargs sha256sum)
+check "output: the lake is untouched by the refusals" test "$sums_before" = "$sums_after"
+check "output: no file was created in the lake" test ! -e "$DL_ROOT/out.csv" -a ! -e "$DL_ROOT/not-yet.csv" -a ! -e "$DL_ROOT/j.csv"
+
 # Arrow IPC stream read by apache-arrow JS
 "$DL" query $BTC --columns ts,close,trade_count --from 2023-12-10 --to 2023-12-11 --format arrow --output "$T/q.arrow"
 want_sum=$("$DL" query $BTC --columns trade_count --from 2023-12-10 --to 2023-12-11 --format csv | tail -n +2 | awk '{s += $1} END {print s}')

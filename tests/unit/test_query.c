@@ -10,6 +10,7 @@
 ** memory over a larger lake, and a throughput print.
 */
 #include <malloc.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -1470,4 +1471,209 @@ DL_TEST(query_arrow_stream) {
     if (a.release) a.release(&a);
     dl_table_free(&want);
     dl_lake_close(lake);
+}
+
+/* ------------------------------------------------------------------ */
+/* Result sinks                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct mem_out {
+    dl_text text;
+    size_t fail_after; /* fail a write that would pass this many bytes (0 = never) */
+} mem_out;
+
+static int mem_write(void *ctx, const void *data, size_t len) {
+    mem_out *m = ctx;
+    if (m->fail_after && m->text.len + len > m->fail_after) return -1;
+    dl_text_put(&m->text, data, len);
+    return m->text.status;
+}
+
+/* A small table: ts, a string with CSV-hostile text, a nullable double. */
+static void sink_table(dl_table *t, int64_t rows) {
+    dl_schema s;
+    dl_schema_init(&s);
+    dl_schema_add_timestamp(&s, "ts", DL_UNIT_US, false, NULL);
+    dl_schema_add(&s, "note", DL_TYPE_STRING, true, NULL);
+    dl_schema_add(&s, "px", DL_TYPE_DOUBLE, true, NULL);
+    dl_table_init(t, &s, NULL);
+    dl_schema_free(&s);
+    static const char *const notes[] = {"plain", "a,b", "say \"hi\"", "", "line\nbreak"};
+    for (int64_t i = 0; i < rows; i++) {
+        dl_column_append_i64(&t->columns[0], DAY0 + i * MIN_US, NULL);
+        const char *n = notes[i % 5];
+        dl_column_append_str(&t->columns[1], n, strlen(n), NULL);
+        if (i % 4 == 3)
+            dl_column_append_null(&t->columns[2], NULL);
+        else
+            dl_column_append_f64(&t->columns[2], 0.1 * (double)i, NULL);
+    }
+    dl_table_seal(t, NULL);
+}
+
+static void sink_to_text(const dl_table *t, dl_sink_format f, int64_t limit, int64_t tail,
+                         dl_text *out) {
+    dl_error err;
+    dl_sink_options o;
+    dl_sink_options_default(&o);
+    o.format = f;
+    o.limit = limit;
+    o.tail = tail;
+    mem_out m = {{0}, 0};
+    dl_sink *s = NULL;
+    CHECK_OK(dl_sink_open(&t->schema, &o, mem_write, &m, &s, &err), &err);
+    /* in two batches, the second a row range */
+    CHECK_OK(dl_sink_put_rows(s, t, 0, t->num_rows / 2, NULL, &err), &err);
+    CHECK_OK(dl_sink_put_rows(s, t, t->num_rows / 2, t->num_rows - t->num_rows / 2, NULL, &err),
+             &err);
+    CHECK_OK(dl_sink_close(s, DL_OK, &err), &err);
+    *out = m.text;
+}
+
+DL_TEST(sink_formats_limits_and_failures) {
+    dl_error err;
+    dl_table t;
+    sink_table(&t, 10);
+    dl_text csv;
+    sink_to_text(&t, DL_SINK_CSV, -1, -1, &csv);
+    const char *want = "ts,note,px\n"
+                       "2024-01-05T00:00:00.000000Z,plain,0\n"
+                       "2024-01-05T00:01:00.000000Z,\"a,b\",0.1\n"
+                       "2024-01-05T00:02:00.000000Z,\"say \"\"hi\"\"\",0.2\n"
+                       "2024-01-05T00:03:00.000000Z,\"\",\n";
+    CHECK(csv.len > strlen(want) && memcmp(csv.data, want, strlen(want)) == 0);
+    CHECK(memmem(csv.data, csv.len, "\"line\nbreak\"", 12) != NULL);
+    dl_text_free(&csv);
+
+    dl_text lim, tail;
+    sink_to_text(&t, DL_SINK_JSONL, 3, -1, &lim);
+    CHECK(lim.len > 0 && memmem(lim.data, lim.len, "\n", 1));
+    int lines = 0;
+    for (size_t i = 0; i < lim.len; i++) lines += lim.data[i] == '\n';
+    CHECK_EQ_INT(lines, 3);
+    CHECK(memmem(lim.data, lim.len,
+                 "{\"ts\":\"2024-01-05T00:00:00.000000Z\",\"note\":\"plain\",\"px\":0}",
+                 57) != NULL);
+    sink_to_text(&t, DL_SINK_CSV, -1, 2, &tail);
+    const char *want_tail = "ts,note,px\n"
+                            "2024-01-05T00:08:00.000000Z,\"\",0.8\n"
+                            "2024-01-05T00:09:00.000000Z,\"line\nbreak\",0.9\n";
+    CHECK(tail.len == strlen(want_tail) && memcmp(tail.data, want_tail, tail.len) == 0);
+    dl_text_free(&lim);
+    dl_text_free(&tail);
+
+    /* table: header, rule, right-aligned numbers, "null" */
+    dl_text table;
+    sink_to_text(&t, DL_SINK_TABLE, 4, -1, &table);
+    CHECK(table.len > 0 && memcmp(table.data, "ts                           note", 33) == 0);
+    CHECK(memmem(table.data, table.len, "null", 4) != NULL);
+    dl_text_free(&table);
+
+    /* a failing write is an I/O error; the sink is still closed cleanly */
+    dl_sink_options o;
+    dl_sink_options_default(&o);
+    o.format = DL_SINK_CSV;
+    mem_out m = {{0}, 40};
+    dl_sink *s = NULL;
+    CHECK_OK(dl_sink_open(&t.schema, &o, mem_write, &m, &s, &err), &err);
+    CHECK_OK(dl_sink_put(s, &t, NULL, &err), &err); /* buffered */
+    CHECK_RC(dl_sink_close(s, DL_OK, &err), DL_EIO);
+    dl_text_free(&m.text);
+
+    /* parquet needs a file; limit and tail exclude each other; a batch of
+    ** another layout is refused */
+    o.format = DL_SINK_PARQUET;
+    CHECK_RC(dl_sink_open(&t.schema, &o, mem_write, &m, &s, &err), DL_EUNSUPPORTED);
+    o.format = DL_SINK_ARROW;
+    o.limit = 1;
+    o.tail = 1;
+    CHECK_RC(dl_sink_open(&t.schema, &o, mem_write, &m, &s, &err), DL_EINVAL);
+    o.tail = -1;
+    m.fail_after = 0;
+    CHECK_OK(dl_sink_open(&t.schema, &o, mem_write, &m, &s, &err), &err);
+    dl_table other;
+    dl_table_init(&other, &(dl_schema){1, t.schema.fields}, NULL);
+    CHECK_RC(dl_sink_put(s, &other, NULL, &err), DL_EINVAL);
+    bool done = false;
+    CHECK_OK(dl_sink_put(s, &t, &done, &err), &err);
+    CHECK(done);
+    CHECK_EQ_INT(dl_sink_rows(s), 1);
+    CHECK_OK(dl_sink_close(s, DL_OK, &err), &err);
+    CHECK(m.text.len > 0 &&
+          memcmp(m.text.data + m.text.len - 8, "\xFF\xFF\xFF\xFF\0\0\0\0", 8) == 0);
+    dl_text_free(&m.text);
+    dl_table_free(&other);
+    dl_sink_format f;
+    CHECK_RC(dl_sink_format_parse("xml", &f, &err), DL_EINVAL);
+    CHECK_OK(dl_sink_format_parse("jsonl", &f, &err), &err);
+    CHECK_EQ_INT(f, DL_SINK_JSONL);
+    dl_table_free(&t);
+}
+
+DL_TEST(sink_output_path_guard) {
+    dl_error err;
+    const char *dir = dl_test_tmpdir();
+    char root[512], inside[600], rootlink[600], through[700], dangling[600], input[600], hard[600],
+        fine[600];
+    snprintf(root, sizeof root, "%s/lake", dir);
+    CHECK_OK(dl_lake_init(root, &err), &err);
+    snprintf(inside, sizeof inside, "%s/.dl/catalog.db", root);
+    snprintf(rootlink, sizeof rootlink, "%s/rootlink", dir);
+    CHECK(symlink(root, rootlink) == 0);
+    snprintf(through, sizeof through, "%s/new.csv", rootlink);
+    snprintf(dangling, sizeof dangling, "%s/dangling", dir);
+    char target[600];
+    snprintf(target, sizeof target, "%s/not-yet.parquet", root);
+    CHECK(symlink(target, dangling) == 0);
+    snprintf(input, sizeof input, "%s/in.parquet", dir);
+    FILE *f = fopen(input, "w");
+    if (f) fclose(f);
+    snprintf(hard, sizeof hard, "%s/hard.parquet", dir);
+    CHECK(link(input, hard) == 0);
+    snprintf(fine, sizeof fine, "%s/out.csv", dir);
+
+    const char *roots[] = {root};
+    const char *inputs[] = {input};
+    dl_output_guard g = {roots, 1, inputs, 1};
+    CHECK_RC(dl_output_path_check(inside, &g, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "inside the lake") != NULL);
+    CHECK_RC(dl_output_path_check(root, &g, &err), DL_EINVAL);
+    CHECK_RC(dl_output_path_check(through, &g, &err), DL_EINVAL);
+    CHECK_RC(dl_output_path_check(dangling, &g, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "not-yet.parquet") != NULL);
+    CHECK_RC(dl_output_path_check(input, &g, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "is the input") != NULL);
+    CHECK_RC(dl_output_path_check(hard, NULL, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "hard links") != NULL);
+    CHECK_OK(dl_output_path_check(fine, &g, &err), &err);
+    /* a sibling whose name starts like the root is not inside it */
+    char sibling[600];
+    snprintf(sibling, sizeof sibling, "%s/lake2.csv", dir);
+    CHECK_OK(dl_output_path_check(sibling, &g, &err), &err);
+    char missing_dir[600];
+    snprintf(missing_dir, sizeof missing_dir, "%s/no/such/dir/out.csv", dir);
+    CHECK_RC(dl_output_path_check(missing_dir, &g, &err), DL_ENOTFOUND);
+
+    /* the file sink checks before creating anything */
+    dl_table t;
+    sink_table(&t, 3);
+    dl_sink *s = NULL;
+    CHECK_RC(dl_sink_open_file(through, &g, &t.schema, NULL, &s, &err), DL_EINVAL);
+    CHECK(s == NULL);
+    CHECK(access(through, F_OK) != 0);
+    dl_sink_options o;
+    dl_sink_options_default(&o);
+    o.format = DL_SINK_CSV;
+    CHECK_OK(dl_sink_open_file(fine, &g, &t.schema, &o, &s, &err), &err);
+    CHECK_OK(dl_sink_put(s, &t, NULL, &err), &err);
+    CHECK_OK(dl_sink_close(s, DL_OK, &err), &err);
+    dl_text want;
+    sink_to_text(&t, DL_SINK_CSV, -1, -1, &want);
+    char got[4096];
+    f = fopen(fine, "rb");
+    size_t n = f ? fread(got, 1, sizeof got, f) : 0;
+    if (f) fclose(f);
+    CHECK(n == want.len && memcmp(got, want.data, n) == 0);
+    dl_text_free(&want);
+    dl_table_free(&t);
 }
