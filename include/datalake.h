@@ -20,6 +20,7 @@
 #ifndef DATALAKE_H
 #define DATALAKE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -415,6 +416,8 @@ DL_API void dl_text_printf(dl_text *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* dl_text_printf with a va_list (ap is consumed, as by vprintf). */
+DL_API void dl_text_vprintf(dl_text *t, const char *fmt, va_list ap);
 DL_API void dl_text_free(dl_text *t);
 /* s[0..len) as a quoted JSON string (invalid UTF-8 -> \ufffd). */
 DL_API void dl_text_json_string(dl_text *t, const void *s, size_t len);

@@ -188,14 +188,9 @@ void cli_buf_puts(cli_buf *b, const char *s) {
 void cli_buf_printf(cli_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    dl_text_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    cli_buf_reserve(b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
+    check_buf(b);
 }
 
 void cli_buf_free(cli_buf *b) {

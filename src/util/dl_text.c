@@ -51,16 +51,22 @@ void dl_text_puts(dl_text *t, const char *s) {
     dl_text_put(t, s, strlen(s));
 }
 
+void dl_text_vprintf(dl_text *t, const char *fmt, va_list ap) {
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n >= 0 && dl_text_reserve(t, (size_t)n + 1) == DL_OK) {
+        vsnprintf(t->data + t->len, (size_t)n + 1, fmt, again);
+        t->len += (size_t)n;
+    }
+    va_end(again);
+}
+
 void dl_text_printf(dl_text *t, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    dl_text_vprintf(t, fmt, ap);
     va_end(ap);
-    if (n < 0 || dl_text_reserve(t, (size_t)n + 1) != DL_OK) return;
-    va_start(ap, fmt);
-    vsnprintf(t->data + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
 }
 
 void dl_text_free(dl_text *t) {
