@@ -1111,6 +1111,213 @@ DL_API void dl_ipc_writer_abort(dl_ipc_writer *w);
 /* A dl_write_fn for a FILE* ctx. */
 DL_API int dl_write_to_file(void *file, const void *data, size_t len);
 
+/* ================================================================== */
+/* Feature store (src/features/): versioned feature sets with aliases,  */
+/* lineage and point-in-time retrieval.  See docs/features.md.         */
+/* ================================================================== */
+/*
+** A feature set NAME has versions (SemVer 2.0 strings, immutable once
+** published) and aliases (production, staging, any name) pointing at a
+** version.  A version's rows live in the lake, one dataset per entity
+** (symbol): FEATURES/<NAME>/<SYMBOL>/features/<VERSION>_<ID> where ID is
+** the first 8 hex digits of the version's identity (the SHA-256 of its
+** canonical content), with columns symbol, ts, available_at, then the
+** feature columns.  Catalog tables feature_* record versions, aliases (with
+** their history), datasets and lineage.
+**
+** Times are microseconds since the epoch, UTC.  Handles: the dl_lake must
+** outlive every call; no call keeps a pointer into its arguments.  Calls
+** on one dl_lake are not thread-safe (like every lake call); use one
+** dl_lake per thread.  Arrays returned through `**out` are owned by the
+** caller and released with dl_features_free.
+*/
+
+#define DL_FEATURE_NAME_MAX    48 /* bytes of a feature set or alias name */
+#define DL_FEATURE_VERSION_MAX 48 /* bytes of a version string */
+
+/* ---- SemVer 2.0 ---- */
+
+/* DL_OK when text is a SemVer 2.0 version ("1.0.0", "1.2.0-experimental",
+** "2.0.0-rc.1+build.5"); else DL_EINVAL naming what is wrong. */
+DL_API int dl_semver_validate(const char *text, dl_error *err);
+/* Precedence of two valid versions: <0, 0 or >0 (build metadata ignored;
+** 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0-rc.1 < 1.0.0). */
+DL_API int dl_semver_compare(const char *a, const char *b);
+
+/* Releases memory returned by dl_features_* calls (NULL is fine). */
+DL_API void dl_features_free(void *p);
+
+/* ---- publishing ---- */
+
+typedef struct dl_features_import_options {
+    const char *name;                /* feature set name: [A-Za-z][A-Za-z0-9_-]* */
+    const char *version;             /* SemVer 2.0 */
+    const char *entity_column;       /* column holding the symbol */
+    const char *ts_column;           /* event time column */
+    const char *available_at_column; /* NULL: available_at = ts + interval + lag */
+    int64_t interval_us;             /* source bar interval; -1 = the period of the
+                                        first derived_from dataset (0 if none) */
+    int64_t lag_us;                  /* declared publication lag (default 0) */
+    const char *const *derived_from; /* "DATASET" or "DATASET@LAKE_VERSION" */
+    int num_derived_from;
+    const char *message; /* recorded with the version (may be NULL) */
+    bool durable;        /* syncfs before publishing (default true) */
+} dl_features_import_options;
+
+DL_API void dl_features_import_options_default(dl_features_import_options *opts);
+
+typedef struct dl_features_publish_result {
+    char name[DL_FEATURE_NAME_MAX + 1];
+    char version[DL_FEATURE_VERSION_MAX + 1];
+    char identity[65]; /* SHA-256 of the canonical content */
+    bool unchanged;    /* the same content was already published: nothing done */
+    int64_t rows;      /* rows stored (after dropping exact key duplicates) */
+    int64_t symbols;   /* entities (one lake dataset each) */
+    int64_t committed_at;
+} dl_features_publish_result;
+
+/*
+** Publishes `rows` as version opts->version of opts->name.  rows holds the
+** entity column (STRING), the ts column (TIMESTAMP), optionally the
+** available_at column (TIMESTAMP) and the feature columns (any other
+** columns; names symbol, ts, available_at are reserved).  Rows with equal
+** (symbol, ts, available_at) keep the last one.  A version that exists
+** with the same content is a no-op (result->unchanged); with different
+** content DL_ECONFLICT and nothing changes.  Crash-safe: the version
+** becomes visible in one catalog commit after its data is durable; an
+** interrupted publish leaves no version.  `lineage_json` (may be NULL) is
+** a JSON object merged into the recorded lineage under "transform".
+*/
+DL_API int dl_features_publish(dl_lake *lake, const dl_table *rows,
+                               const dl_features_import_options *opts, const char *transform_json,
+                               dl_features_publish_result *result, dl_error *err);
+
+/* Reads FILE (CSV with a header: times ISO-8601 UTC or epoch ms; or a
+** Parquet file, recognised by its magic) and publishes it as above; the
+** file's SHA-256 is recorded in the lineage. */
+DL_API int dl_features_import(dl_lake *lake, const char *path,
+                              const dl_features_import_options *opts,
+                              dl_features_publish_result *result, dl_error *err);
+
+/* ---- catalog: versions, aliases ---- */
+
+typedef struct dl_feature_version {
+    char name[DL_FEATURE_NAME_MAX + 1];
+    char version[DL_FEATURE_VERSION_MAX + 1];
+    char identity[65];
+    int64_t committed_at;
+    int64_t deleted_at; /* 0 = live */
+    int64_t rows, symbols;
+    int64_t ts_min, ts_max;
+    int num_columns; /* feature columns */
+    char message[256];
+} dl_feature_version;
+
+/* Versions of `name` (NULL = every feature set) known at as_of (0 = now):
+** committed at or before it and not deleted by then (include_deleted also
+** lists deleted ones).  Sorted by name, then precedence.  *out: owned. */
+DL_API int dl_features_versions(dl_lake *lake, const char *name, int64_t as_of,
+                                bool include_deleted, dl_feature_version **out, int64_t *count,
+                                dl_error *err);
+
+typedef struct dl_feature_alias {
+    char name[DL_FEATURE_NAME_MAX + 1];
+    char alias[DL_FEATURE_NAME_MAX + 1];
+    char version[DL_FEATURE_VERSION_MAX + 1]; /* "" = alias removed */
+    int64_t set_at;
+} dl_feature_alias;
+
+/* Points `alias` of `name` at `version` (atomically; the change is recorded
+** with its time).  version NULL removes the alias.  Alias names follow the
+** feature-set name rule and may not be "latest" or a SemVer string. */
+DL_API int dl_features_alias_set(dl_lake *lake, const char *name, const char *alias,
+                                 const char *version, dl_error *err);
+/* The aliases of `name` as they stood at as_of (0 = now), or with
+** `history` every change ever made (oldest first).  *out: owned. */
+DL_API int dl_features_aliases(dl_lake *lake, const char *name, int64_t as_of, bool history,
+                               dl_feature_alias **out, int64_t *count, dl_error *err);
+
+/* Resolves REF ("1.2.0", "latest" = highest non-pre-release, or an alias)
+** of `name` as known at as_of (0 = now) into version[DL_FEATURE_VERSION_MAX
+** + 1].  DL_ENOTFOUND naming what is missing. */
+DL_API int dl_features_resolve(dl_lake *lake, const char *name, const char *ref, int64_t as_of,
+                               char *version, dl_error *err);
+
+/* The feature columns of a version (copied into *out; dl_schema_free). */
+DL_API int dl_features_schema(dl_lake *lake, const char *name, const char *version, dl_schema *out,
+                              dl_error *err);
+
+/* Hides a version from listings and resolution from now on (aliases that
+** point at it are removed).  Its data stays, so retrieval --as-of-system-time
+** before the deletion still reproduces; the version string is never reused. */
+DL_API int dl_features_delete(dl_lake *lake, const char *name, const char *version, dl_error *err);
+
+/* The recorded lineage of a version as JSON text (*json owned). */
+DL_API int dl_features_lineage(dl_lake *lake, const char *name, const char *version, char **json,
+                               dl_error *err);
+
+/* The lineage JSON rendered as an indented text tree down to the source
+** files' checksums (*text owned). */
+DL_API int dl_features_lineage_text(const char *json, char **text, dl_error *err);
+
+/* ---- point-in-time retrieval ---- */
+
+typedef struct dl_features_get_options {
+    int64_t ttl_us;            /* 0 = no TTL */
+    int64_t as_of_system_time; /* 0 = now; else hide what was committed later */
+} dl_features_get_options;
+
+typedef struct dl_feature_resolved {
+    char name[DL_FEATURE_NAME_MAX + 1];
+    char version[DL_FEATURE_VERSION_MAX + 1];
+    char identity[65];
+} dl_feature_resolved;
+
+/*
+** For each row of `entities` (columns `symbol` STRING and `ts` TIMESTAMP,
+** any order, duplicates allowed) and each ref "NAME@REF": among the
+** feature rows of that symbol with ts <= entity ts and available_at <=
+** entity ts and (ttl) entity ts - ts <= ttl, the one with the greatest ts,
+** ties by greatest available_at; none -> nulls.  *out (initialised here;
+** dl_table_free) has symbol, ts (TIMESTAMP us) in entity order, then
+** NAME__COLUMN per feature column.  resolved[num_refs] (may be NULL)
+** receives the versions used.  Cost: O(N log N + M) for N entities and M
+** feature rows read; only the day files of [min ts - ttl, max ts] are read.
+*/
+DL_API int dl_features_get(dl_lake *lake, const dl_table *entities, const char *const *refs,
+                           int num_refs, const dl_features_get_options *opts, dl_table *out,
+                           dl_feature_resolved *resolved, dl_error *err);
+
+/* Reads an entity CSV (header with `symbol` and `ts`; ts ISO-8601 or epoch
+** ms) into *out (symbol STRING, ts TIMESTAMP us; initialised here). */
+DL_API int dl_features_read_entities(const char *path, dl_table *out, dl_error *err);
+
+/* ---- reproducibility manifests ---- */
+
+/* What a retrieval used and produced.  Written next to a training set, it
+** lets the same bytes be produced again: versions are immutable, so the
+** resolved versions (not the aliases) plus the entity file, options and
+** the output hash pin the result. */
+typedef struct dl_features_manifest {
+    char entities_path[1024];
+    char entities_sha256[65];
+    dl_feature_resolved *features; /* owned */
+    int num_features;
+    int64_t ttl_us;
+    int64_t as_of_system_time;
+    char format[16];
+    char output_sha256[65];
+} dl_features_manifest;
+
+/* Writes m as JSON to path (atomically: tmp + rename), with the lake
+** datasets and lake versions of every resolved version. */
+DL_API int dl_features_manifest_write(dl_lake *lake, const dl_features_manifest *m,
+                                      const char *path, dl_error *err);
+/* Reads a manifest written by dl_features_manifest_write (hostile input:
+** size-capped, strictly parsed).  Free with dl_features_manifest_free. */
+DL_API int dl_features_manifest_read(const char *path, dl_features_manifest *out, dl_error *err);
+DL_API void dl_features_manifest_free(dl_features_manifest *m);
+
 #ifdef __cplusplus
 }
 #endif

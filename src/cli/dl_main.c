@@ -31,6 +31,8 @@ static const cli_command commands[] = {
      "build/update the agg dataset of coarser bars (from klines or ticks), incrementally"},
     {"join", cli_cmd_join,
      "as-of join of two datasets (latest right row at or before each left row)"},
+    {"features", cli_cmd_features,
+     "feature store: import, get (point in time), alias, versions, lineage"},
 };
 
 enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };

@@ -47,7 +47,8 @@ int dl_schema_union(dl_schema *acc, const dl_schema *incoming, const char *what,
 /* A copy of `in` laid out as `target` (same field order): columns missing in
 ** `in` become all-null, narrower types are widened.  *out is initialised. */
 int dl_table_conform(const dl_table *in, const dl_schema *target, dl_table *out, dl_error *err);
-/* Index of the secondary dedupe key column (trade_id, agg_trade_id or id,
+/* Index of the secondary dedupe key column (available_at as a TIMESTAMP for
+** feature rows; else trade_id, agg_trade_id or id,
 ** integer typed) or -1: ticks share timestamps, their ids tell them apart. */
 int dl_table_key_column(const dl_schema *schema);
 /* Merges `old_rows` and `new_rows` (both laid out as the same schema) into

@@ -127,6 +127,9 @@ int dl_table_conform(const dl_table *in, const dl_schema *target, dl_table *out,
 }
 
 int dl_table_key_column(const dl_schema *schema) {
+    /* feature rows (src/features) restate a ts with a later available_at */
+    int aa = dl_schema_find(schema, "available_at");
+    if (aa >= 0 && schema->fields[aa].type == DL_TYPE_TIMESTAMP) return aa;
     static const char *const names[] = {"trade_id", "agg_trade_id", "id"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         int j = dl_schema_find(schema, names[k]);
