@@ -277,12 +277,8 @@ int feat_cat_datasets(dl_lake *lake, const char *name, const char *version, feat
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            feat_dataset_row *g = realloc(rows, (size_t)cap * sizeof *rows);
-            if (!g) DL_FAIL(err, DL_ENOMEM, "out of memory");
-            rows = g;
-        }
+        if (!feat_grow((void **)&rows, &cap, n, sizeof *rows))
+            DL_FAIL(err, DL_ENOMEM, "out of memory");
         feat_dataset_row *d = &rows[n++];
         copy_text(d->symbol, sizeof d->symbol, sqlite3_column_text(st, 0));
         copy_text(d->dataset, sizeof d->dataset, sqlite3_column_text(st, 1));
@@ -333,12 +329,8 @@ int dl_features_versions(dl_lake *lake, const char *name, int64_t as_of, bool in
     sqlite3_bind_int64(st, 2, as_of > 0 ? as_of : INT64_MAX);
     sqlite3_bind_int(st, 3, include_deleted);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            dl_feature_version *g = realloc(rows, (size_t)cap * sizeof *rows);
-            if (!g) DL_FAIL(err, DL_ENOMEM, "out of memory");
-            rows = g;
-        }
+        if (!feat_grow((void **)&rows, &cap, n, sizeof *rows))
+            DL_FAIL(err, DL_ENOMEM, "out of memory");
         read_version_info(st, &rows[n]);
         rows[n].num_columns = count_schema_columns((const char *)sqlite3_column_text(st, 10));
         n++;
@@ -423,12 +415,8 @@ int dl_features_aliases(dl_lake *lake, const char *name, int64_t as_of, bool his
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, as_of > 0 ? as_of : INT64_MAX);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            dl_feature_alias *g = realloc(rows, (size_t)cap * sizeof *rows);
-            if (!g) DL_FAIL(err, DL_ENOMEM, "out of memory");
-            rows = g;
-        }
+        if (!feat_grow((void **)&rows, &cap, n, sizeof *rows))
+            DL_FAIL(err, DL_ENOMEM, "out of memory");
         dl_feature_alias *a = &rows[n++];
         copy_text(a->name, sizeof a->name, sqlite3_column_text(st, 0));
         copy_text(a->alias, sizeof a->alias, sqlite3_column_text(st, 1));

@@ -75,6 +75,10 @@ int feat_cat_datasets(dl_lake *lake, const char *name, const char *version, feat
 
 #endif
 
+/* Makes room for element n of *arr (doubling *cap, from 16); false when
+** out of memory (then *arr is unchanged). */
+bool feat_grow(void **arr, int64_t *cap, int64_t n, size_t elem);
+
 /* ---- column helpers (dl_feat_table.c) ---- */
 
 /* Appends src rows rows[0..n) to dst (same type); rows[i] < 0 appends a

@@ -9,6 +9,18 @@
 #include "features/dl_feat_internal.h"
 #include "util/dl_internal.h"
 
+bool feat_grow(void **arr, int64_t *cap, int64_t n, size_t elem) {
+    if (n < *cap) return true;
+    int64_t want = *cap ? 2 * *cap : 16;
+    size_t bytes;
+    if (dl_size_mul((size_t)want, elem, &bytes) != 0) return false;
+    void *g = realloc(*arr, bytes);
+    if (!g) return false;
+    *arr = g;
+    *cap = want;
+    return true;
+}
+
 int64_t feat_ts_us(const dl_column *col, int64_t row) {
     int64_t v = ((const int64_t *)col->values)[row];
     if (col->type != DL_TYPE_TIMESTAMP) return v;

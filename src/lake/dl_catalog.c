@@ -14,6 +14,7 @@
 
 #include "lake/dl_lake_internal.h"
 #include "util/dl_internal.h"
+#include "util/dl_json.h"
 
 #define CATALOG_FORMAT "1"
 
@@ -149,27 +150,13 @@ cleanup:
 
 /* ---- schema JSON ---- */
 
-static int json_append_string(dl_buf *out, const char *s) {
-    int rc = dl_buf_append_u8(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; rc == DL_OK && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            rc = dl_buf_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            rc = dl_buf_printf(out, "\\u%04x", *p);
-        else
-            rc = dl_buf_append_u8(out, *p);
-    }
-    if (rc == DL_OK) rc = dl_buf_append_u8(out, '"');
-    return rc;
-}
-
 int dl_schema_to_json(const dl_schema *schema, dl_buf *out, dl_error *err) {
     int rc = dl_buf_append_u8(out, '[');
     for (int i = 0; rc == DL_OK && i < schema->num_fields; i++) {
         const dl_field *f = &schema->fields[i];
         if (i) rc = dl_buf_append_u8(out, ',');
         if (rc == DL_OK) rc = dl_buf_printf(out, "{\"name\":");
-        if (rc == DL_OK) rc = json_append_string(out, f->name);
+        if (rc == DL_OK) rc = dl_json_append_string(out, f->name);
         if (rc == DL_OK) rc = dl_buf_printf(out, ",\"type\":\"%s\"", dl_type_name(f->type));
         if (rc == DL_OK && f->type == DL_TYPE_TIMESTAMP)
             rc = dl_buf_printf(out, ",\"unit\":\"%s\",\"utc\":%s", dl_unit_name(f->unit),

@@ -8,6 +8,7 @@
 #define DL_TEST_H
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,14 @@ void dl_test_register(const char *name, const char *file, dl_test_fn fn);
 extern int dl_test_failures; /* failed checks in the running test */
 /* A fresh empty directory for the running test (removed afterwards). */
 const char *dl_test_tmpdir(void);
+/* A new lake in dl_test_tmpdir()/sub, open for writing (NULL after a
+** failed check). */
+dl_lake *dl_test_fresh_lake(const char *sub);
+/* A 64-bit LCG step: deterministic pseudo-random numbers for tests. */
+static inline uint32_t dl_test_rand(uint64_t *state) {
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(*state >> 33);
+}
 
 #define DL_TEST(name)                                                                              \
     static void test_##name(void);                                                                 \

@@ -70,3 +70,13 @@ int main(int argc, char **argv) {
     printf("unit: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+dl_lake *dl_test_fresh_lake(const char *sub) {
+    char root[512];
+    snprintf(root, sizeof root, "%s/%s", dl_test_tmpdir(), sub);
+    dl_error err;
+    dl_lake *lake = NULL;
+    CHECK_OK(dl_lake_init(root, &err), &err);
+    CHECK_OK(dl_lake_open(root, false, &lake, &err), &err);
+    return lake;
+}

@@ -24,16 +24,6 @@ static uint32_t rnd(void) {
     return (uint32_t)(rng_state >> 33);
 }
 
-static dl_lake *open_fresh(const char *sub) {
-    char root[512];
-    snprintf(root, sizeof root, "%s/%s", dl_test_tmpdir(), sub);
-    dl_error err;
-    dl_lake *lake = NULL;
-    CHECK_OK(dl_lake_init(root, &err), &err);
-    CHECK_OK(dl_lake_open(root, false, &lake, &err), &err);
-    return lake;
-}
-
 static void write_rows(dl_lake *lake, const char *dataset, const dl_table *t) {
     dl_error err;
     dl_lake_write_options o;
@@ -176,7 +166,7 @@ static void check_lineage(dl_lake *lake, const char *agg, const char *source, in
 }
 
 DL_TEST(derive_resample_klines_matches_naive) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_table t;
     make_klines(&t, 0, 3 * 1440, 0); /* three days */
     write_rows(lake, KLINES, &t);
@@ -225,7 +215,7 @@ static void snapshot(dl_lake *lake, const char *agg, int64_t version[8], char sh
 
 DL_TEST(derive_incremental_only_changed_days) {
     const char *agg = "BINANCE/SPOT/BTCUSDT/agg/1h";
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t;
     make_klines(&t, 0, 3 * 1440, 0);
@@ -293,7 +283,7 @@ DL_TEST(derive_incremental_only_changed_days) {
 
 DL_TEST(derive_incremental_after_vacuum) {
     const char *agg = "BINANCE/SPOT/BTCUSDT/agg/15m";
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t;
     make_klines(&t, 0, 4 * 1440, 0);
@@ -358,7 +348,7 @@ static void make_trades(dl_table *t, int64_t n_per_day, int days) {
 
 DL_TEST(derive_bars_from_trades) {
     const char *agg = "BINANCE/SPOT/BTCUSDT/agg/1m";
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t;
     make_trades(&t, 60000, 2);
@@ -432,7 +422,7 @@ static void check_refused(dl_lake *lake, const char *source, const char *period,
 }
 
 DL_TEST(derive_refusals) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t;
     make_klines(&t, 0, 1440, 0);

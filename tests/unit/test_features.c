@@ -19,8 +19,7 @@
 
 static uint64_t rng;
 static uint32_t rnd(void) {
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(rng >> 33);
+    return dl_test_rand(&rng);
 }
 
 DL_TEST(semver_table) {
@@ -69,16 +68,6 @@ DL_TEST(semver_table) {
         }
     CHECK_EQ_INT(dl_semver_compare("1.0.0+a", "1.0.0+b"), 0);
     CHECK(dl_semver_compare("1.0.0-rc.1+x", "1.0.0") < 0);
-}
-
-static dl_lake *fresh_lake(const char *sub) {
-    char root[512];
-    snprintf(root, sizeof root, "%s/%s", dl_test_tmpdir(), sub);
-    dl_error err;
-    dl_lake *lake = NULL;
-    CHECK_OK(dl_lake_init(root, &err), &err);
-    CHECK_OK(dl_lake_open(root, false, &lake, &err), &err);
-    return lake;
 }
 
 /* Feature rows: sym, ts, aa, x (nullable double). */
@@ -160,17 +149,22 @@ static int naive_pick(const frow *r, int m, int sym, int64_t t, int64_t ttl) {
     return best;
 }
 
+/* Options publishing rows_table() output as fx@version. */
+static void fx_options(dl_features_import_options *o, const char *version) {
+    dl_features_import_options_default(o);
+    o->name = "fx";
+    o->version = version;
+    o->entity_column = "sym";
+    o->ts_column = "t";
+    o->available_at_column = "aa";
+    o->durable = false;
+}
+
 static void publish(dl_lake *lake, const frow *r, int m, const char *version) {
     dl_table t;
     rows_table(r, m, &t);
     dl_features_import_options o;
-    dl_features_import_options_default(&o);
-    o.name = "fx";
-    o.version = version;
-    o.entity_column = "sym";
-    o.ts_column = "t";
-    o.available_at_column = "aa";
-    o.durable = false;
+    fx_options(&o, version);
     dl_error err;
     dl_features_publish_result res;
     CHECK_OK(dl_features_publish(lake, &t, &o, NULL, &res, &err), &err);
@@ -208,7 +202,7 @@ done:
 }
 
 DL_TEST(features_pit_matches_naive_reference) {
-    dl_lake *lake = fresh_lake("pit");
+    dl_lake *lake = dl_test_fresh_lake("pit");
     rng = 7;
     enum { M = 1500, N = 3000 };
     frow *r = calloc(M, sizeof *r);
@@ -239,7 +233,7 @@ DL_TEST(features_pit_matches_naive_reference) {
 /* Rewrites every value whose row the entity time T must not see (ts > T or
 ** available_at > T): the output at T must not change. */
 DL_TEST(features_no_look_ahead) {
-    dl_lake *lake = fresh_lake("lookahead");
+    dl_lake *lake = dl_test_fresh_lake("lookahead");
     rng = 99;
     enum { M = 800 };
     frow *r = calloc(M, sizeof *r), *r2 = calloc(M, sizeof *r2);
@@ -285,7 +279,7 @@ DL_TEST(features_no_look_ahead) {
 }
 
 DL_TEST(features_versions_are_immutable) {
-    dl_lake *lake = fresh_lake("immutable");
+    dl_lake *lake = dl_test_fresh_lake("immutable");
     rng = 3;
     frow r[50];
     int m = make_rows(r, 50);
@@ -293,13 +287,7 @@ DL_TEST(features_versions_are_immutable) {
     dl_table t;
     rows_table(r, m, &t);
     dl_features_import_options o;
-    dl_features_import_options_default(&o);
-    o.name = "fx";
-    o.version = "1.0.0";
-    o.entity_column = "sym";
-    o.ts_column = "t";
-    o.available_at_column = "aa";
-    o.durable = false;
+    fx_options(&o, "1.0.0");
     dl_error err;
     dl_features_publish_result res;
     /* same content: a no-op */
@@ -336,7 +324,7 @@ static int64_t now_us(void) {
 }
 
 DL_TEST(features_aliases_latest_and_system_time) {
-    dl_lake *lake = fresh_lake("alias");
+    dl_lake *lake = dl_test_fresh_lake("alias");
     rng = 5;
     frow r[40];
     int m = make_rows(r, 40);

@@ -44,16 +44,6 @@ static void make_range(dl_table *t, int64_t start, int first, int count, double 
     free(idx);
 }
 
-static dl_lake *open_fresh(const char *sub) {
-    char root[512];
-    snprintf(root, sizeof root, "%s/%s", dl_test_tmpdir(), sub);
-    dl_error err;
-    dl_lake *lake = NULL;
-    CHECK_OK(dl_lake_init(root, &err), &err);
-    CHECK_OK(dl_lake_open(root, false, &lake, &err), &err);
-    return lake;
-}
-
 static void write_ok(dl_lake *lake, const dl_table *t, dl_lake_write_result *res) {
     dl_error err;
     dl_lake_write_options o;
@@ -71,7 +61,7 @@ static void file_sha(dl_lake *lake, int32_t day, char out[65]) {
 }
 
 DL_TEST(lake_write_catalog_and_idempotency) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t;
     /* two days: 1440 minutes of day 0 and 10 of day 1 */
@@ -123,7 +113,7 @@ DL_TEST(lake_write_catalog_and_idempotency) {
 }
 
 DL_TEST(lake_write_dedupe_new_rows_win) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t, u;
     make_range(&t, DAY0, 0, 100, 100.0, false);
@@ -165,7 +155,7 @@ DL_TEST(lake_write_dedupe_new_rows_win) {
 }
 
 DL_TEST(lake_write_schema_evolution) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table a, b;
     make_range(&a, DAY0, 0, 10, 1.0, false);                /* ts, close */
@@ -232,7 +222,7 @@ DL_TEST(lake_write_schema_evolution) {
 }
 
 DL_TEST(lake_write_versions_vacuum) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     for (int v = 1; v <= 4; v++) {
         dl_table t;
@@ -273,7 +263,7 @@ DL_TEST(lake_write_versions_vacuum) {
 }
 
 DL_TEST(lake_write_verify_detects_damage) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     dl_table t;
     make_range(&t, DAY0, 0, 2880, 1.0, false); /* two full days */
@@ -321,7 +311,7 @@ DL_TEST(lake_write_verify_detects_damage) {
 ** empty, and a file in the tree is still reported (not looked up in a NULL
 ** array). */
 DL_TEST(lake_write_verify_empty_catalog) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     char stray[1024];
     snprintf(stray, sizeof stray, "%s/stray.parquet", dl_lake_root(lake));
@@ -338,7 +328,7 @@ DL_TEST(lake_write_verify_empty_catalog) {
 }
 
 DL_TEST(lake_write_gaps) {
-    dl_lake *lake = open_fresh("lake");
+    dl_lake *lake = dl_test_fresh_lake("lake");
     dl_error err;
     /* day 0: minutes 0..1439 without 100..104 and without 1430..1439;
     ** day 1: starts at minute 1440+3 (so 1430..1442 are missing, 13 minutes) */
