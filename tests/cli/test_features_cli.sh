@@ -39,8 +39,8 @@ BTCUSDT,2024-01-01T00:01:30Z
 ETHUSDT,2024-01-01T00:00:30Z
 BTCUSDT,2024-01-01T00:00:59Z
 XRP,2024-01-01T00:05:00Z
-BTCUSDT,1704067260000
-BTCUSDT,1704067260000
+BTCUSDT,2024-01-01T00:01:00Z
+BTCUSDT,2024-01-01T00:01:00Z
 BTCUSDT,2024-01-01T00:02:00Z
 BTCUSDT,2024-01-03T00:00:00Z
 CSV
@@ -70,6 +70,9 @@ BTCUSDT,2024-01-01T00:01:00.000000Z,1.5,a
 BTCUSDT,2024-01-01T00:02:00.000000Z,2.5,b
 BTCUSDT,2024-01-03T00:00:00.000000Z,3.5,"c,d"'
 check "alias" "$DL" features alias mom production 1.0.0
+printf 'symbol,ts\nBTCUSDT,1704067260000\nBTCUSDT,1704067259999\n' >"$T/e_ms.csv"
+got=$("$DL" features get --entities "$T/e_ms.csv" --features mom@production --format csv | tail -2 | tr '\n' ' ')
+check "entity times in epoch ms" test "$got" = "BTCUSDT,2024-01-01T00:01:00.000000Z,1.5,a BTCUSDT,2024-01-01T00:00:59.999000Z,, "
 got=$("$DL" features get --entities "$T/e.csv" --features mom@production --format csv)
 check "get: entity order, duplicates, unknown symbols, inclusive available_at" test "$got" = "$expected"
 got=$("$DL" features get --entities "$T/e.csv" --features mom@1.0.0 --ttl 2h --format csv | tail -1)
