@@ -78,6 +78,10 @@ VERSION_OF = $(shell sed -n 's/^\#define DL_VERSION_$(1) *\([0-9]*\).*/\1/p' inc
 SO_MAJOR := $(call VERSION_OF,MAJOR)
 SO_VERSION := $(SO_MAJOR).$(call VERSION_OF,MINOR).$(call VERSION_OF,PATCH)
 SO_NAME := libdatalake.so.$(SO_MAJOR)
+ifeq ($(MODE),fault)
+# every allocation of the library goes through the counting shims
+$(LIB_OBJ): CFLAGS_ALL += -include src/util/dl_fault.h
+endif
 CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(OUT)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/%)

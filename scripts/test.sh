@@ -22,10 +22,12 @@ step() { # step NAME CMD...
 }
 
 step "build release" make -j"$jobs" MODE=release all bench
+step "build fault injection (test only)" make -j"$jobs" MODE=fault all
 step "unit tests (release)" build/release/dl_tests
 step "abi: exports = header" tests/abi/test_exports.sh build/release/libdatalake.so
 step "abi: header alone (C99, C++11)" tests/abi/test_header.sh
 step "abi: make install + pkg-config (shared, static)" tests/abi/test_install.sh
+step "fault injection: failing allocations and writes" env DL=build/release/dl DL_FAULT=build/fault/dl tests/fault/test_fault_loop.sh
 for t in tests/cli/test_*.sh; do
   [ -e "$t" ] && step "cli $(basename "$t" .sh)" env DL=build/release/dl bash "$t"
 done

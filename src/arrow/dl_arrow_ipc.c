@@ -24,6 +24,7 @@
 #include "arrow/dl_arrow_internal.h"
 #include "arrow/dl_flatbuf.h"
 #include "util/dl_buf.h"
+#include "util/dl_fault.h"
 #include "util/dl_internal.h"
 
 /* Message.fbs / Schema.fbs slot ids and enum values */
@@ -358,5 +359,5 @@ cleanup:
 }
 
 int dl_write_to_file(void *file, const void *data, size_t len) {
-    return fwrite(data, 1, len, (FILE *)file) == len ? 0 : -1;
+    return dl_io_fwrite(data, 1, len, (FILE *)file) == len ? 0 : -1;
 }

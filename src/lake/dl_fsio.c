@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -51,13 +50,13 @@ int dl_fs_fsync_path(const char *path, dl_error *err) {
     if (fd < 0)
         return dl_error_set(err, DL_EIO, "cannot open %s to fsync: %s", path, strerror(errno));
     int rc = DL_OK;
-    if (fsync(fd) != 0) rc = dl_error_set(err, DL_EIO, "fsync %s: %s", path, strerror(errno));
+    if (dl_io_fsync(fd) != 0) rc = dl_error_set(err, DL_EIO, "fsync %s: %s", path, strerror(errno));
     close(fd);
     return rc;
 }
 
 int dl_fs_syncfs(int fd, dl_error *err) {
-    if (syncfs(fd) != 0) {
+    if (dl_io_syncfs(fd) != 0) {
         if (errno == ENOSYS) {
             sync();
             return DL_OK;
@@ -124,21 +123,4 @@ int64_t dl_fs_size(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return -1;
     return (int64_t)st.st_size;
-}
-
-void dl_fault_point(const char *step) {
-    static long fault_at = -1, calls = 0;
-    static int trace = -1;
-    if (fault_at < 0) {
-        const char *s = getenv("DL_FAULT_AT");
-        fault_at = s ? strtol(s, NULL, 10) : 0;
-        const char *t = getenv("DL_FAULT_TRACE");
-        trace = t && t[0] == '1';
-    }
-    calls++;
-    if (trace) fprintf(stderr, "dl-fault-step %ld %s\n", calls, step);
-    if (fault_at > 0 && calls == fault_at) {
-        fprintf(stderr, "dl: DL_FAULT_AT=%ld: killing myself at step \"%s\"\n", fault_at, step);
-        kill(getpid(), SIGKILL);
-    }
 }

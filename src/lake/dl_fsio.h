@@ -1,7 +1,8 @@
 /*
 ** dl_fsio.h -- file-system primitives of the lake's write protocol:
-** directory creation, durable syncs, locks, tree removal, and the
-** DL_FAULT_AT fault-injection hook used by the crash tests.  Internal.
+** directory creation, durable syncs, locks, tree removal.  The crash
+** tests' DL_FAULT_AT hook, dl_fault_point(), is in util/dl_fault.h (test
+** build only).  Internal.
 */
 #ifndef DL_FSIO_H
 #define DL_FSIO_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "datalake.h"
+#include "util/dl_fault.h"
 
 /* mkdir -p of a directory path (absolute or relative). */
 int dl_fs_mkdirs(const char *path, dl_error *err);
@@ -28,13 +30,5 @@ int dl_fs_remove_tree(const char *path, dl_error *err);
 bool dl_fs_exists(const char *path);
 /* File size in bytes, or -1 when it does not exist. */
 int64_t dl_fs_size(const char *path);
-
-/*
-** Fault injection for crash tests: when the environment variable
-** DL_FAULT_AT=N is set, the N-th call (counting from 1 in this process)
-** kills the process with SIGKILL, as a power cut would.  DL_FAULT_TRACE=1
-** prints every step name to stderr so tests can count the steps.
-*/
-void dl_fault_point(const char *step);
 
 #endif

@@ -99,7 +99,7 @@ static int undo_publish(dl_lake *lake, const char *live_rel, const char *tmp_rel
     DL_TRY(dl_lake_abs_path(lake, tmp_rel, tmp, sizeof tmp, err));
     if (archive_rel) DL_TRY(dl_lake_abs_path(lake, archive_rel, archive, sizeof archive, err));
     if (archive_rel && dl_fs_exists(archive)) {
-        if (rename(archive, live) != 0)
+        if (dl_io_rename(archive, live) != 0)
             DL_FAIL(err, DL_EIO, "recovery: cannot restore %s from %s: %s", live, archive,
                     strerror(errno));
         /* rename() of two links to one inode does nothing: drop the extra link. */

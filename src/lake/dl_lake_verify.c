@@ -136,7 +136,7 @@ static int walk_tree(walk_ctx *w, const char *rel) {
             n = snprintf(q_rel, sizeof q_rel, ".dl/quarantine/%s", child);
             if (n > 0 && (size_t)n < sizeof q_rel &&
                 dl_lake_abs_path(w->lake, q_rel, q, sizeof q, w->err) == DL_OK &&
-                dl_fs_mkdirs_parent(q, w->err) == DL_OK && rename(child_abs, q) == 0)
+                dl_fs_mkdirs_parent(q, w->err) == DL_OK && dl_io_rename(child_abs, q) == 0)
                 moved = true;
         }
         rc = add_issue(w->rep, DL_VERIFY_UNREGISTERED, child, moved, w->err, "not in the catalog%s",

@@ -228,7 +228,11 @@ static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error 
     DL_TRY(dl_schema_to_json(&out_rows->schema, &sd->schema_json, err));
     DL_TRY(record_gaps(sd, out_rows, ds->period_us, err));
 cleanup:
-    if (rc != DL_OK) dl_error_prefix(err, "%s day %s", ds->name, sd->tmp_rel[0] ? sd->tmp_rel : "");
+    if (rc != DL_OK) {
+        char date[32];
+        dl_format_date((int32_t)sd->day, date, sizeof date);
+        dl_error_prefix(err, "%s day %s", ds->name, date);
+    }
     if (have_layout) dl_schema_free(&layout);
     dl_table_free(&old_raw);
     dl_table_free(&old_conf);
@@ -767,7 +771,7 @@ static int publish_pass(dl_lake_txn *txn, bool renames, dl_error *err) {
                 if (rc == DL_OK) rc = dl_fs_mkdirs_parent(live, err);
                 if (rc != DL_OK) return rc;
                 dl_fault_point("rename");
-                if (rename(other, live) != 0)
+                if (dl_io_rename(other, live) != 0)
                     return dl_error_set(err, DL_EIO, "cannot rename %s to %s: %s", other, live,
                                         strerror(errno));
             } else if (sd->live) {
@@ -781,7 +785,7 @@ static int publish_pass(dl_lake_txn *txn, bool renames, dl_error *err) {
                 /* A leftover from a rolled-back attempt would make link() fail. */
                 if (unlink(other) != 0 && errno != ENOENT)
                     return dl_error_set(err, DL_EIO, "unlink %s: %s", other, strerror(errno));
-                if (link(live, other) != 0)
+                if (dl_io_link(live, other) != 0)
                     return dl_error_set(err, DL_EIO, "cannot keep %s as %s: %s", live, other,
                                         strerror(errno));
             }

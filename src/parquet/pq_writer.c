@@ -26,6 +26,7 @@
 #include "pq_schema.h"
 #include "util/dl_buf.h"
 #include "util/dl_codec.h"
+#include "util/dl_fault.h"
 #include "util/dl_internal.h"
 
 #define DL_CREATED_BY     "dl-datalake version " DL_VERSION_STRING " (build c11)"
@@ -167,8 +168,9 @@ static void stat_compute(const dl_column *col, int64_t from, int64_t n, stat_acc
 }
 
 /* Serialises the min or max of acc as a PLAIN value without length prefix
-** into store; returns its offset, sets *len, or returns -1 when no value
-** can be written (a string max that cannot be truncated upward). */
+** into store; returns its offset, sets *len, or returns -1 when out of
+** memory, -2 when no value can be written (a string max that cannot be
+** truncated upward). */
 static int64_t stat_store(const stat_acc *acc, dl_type type, bool is_max, dl_buf *store,
                           uint32_t *len, bool *exact) {
     uint8_t tmp[8];
@@ -212,7 +214,7 @@ static int64_t stat_store(const stat_acc *acc, dl_type type, bool is_max, dl_buf
                 ** last byte that is not 0xFF and drop what follows. */
                 int64_t k = STAT_MAX_BYTES - 1;
                 while (k >= 0 && src[k] == 0xFF) k--;
-                if (k < 0) return -1;
+                if (k < 0) return -2; /* no upper bound exists: no max */
                 int64_t off = (int64_t)store->len;
                 if (dl_buf_append(store, src, (size_t)k + 1) != DL_OK) return -1;
                 store->data[off + k]++;
@@ -690,7 +692,7 @@ static int flush_out(dl_parquet_writer *w, dl_error *err) {
 
 static int write_all(dl_parquet_writer *w, const uint8_t *p, size_t n, dl_error *err) {
     while (n > 0) {
-        ssize_t k = write(w->fd, p, n);
+        ssize_t k = dl_io_write(w->fd, p, n);
         if (k < 0) {
             if (errno == EINTR) continue;
             return dl_error_set(err, DL_EIO, "%s: write: %s", w->path, strerror(errno));
@@ -801,9 +803,11 @@ static dl_pq_bytes arena_bytes(dl_arena *a, const uint8_t *p, uint32_t len) {
     return b;
 }
 
-/* Fills statistics from an accumulator; stat bytes go into the arena. */
-static void fill_statistics(dl_arena *a, const stat_acc *acc, const dl_field *f,
-                            dl_pq_statistics *s) {
+/* Fills statistics from an accumulator; stat bytes go into the arena.
+** DL_ENOMEM when they cannot be stored: statistics are never silently
+** dropped, since a page without min/max would be taken for all-null. */
+static int fill_statistics(dl_arena *a, const stat_acc *acc, const dl_field *f,
+                           dl_pq_statistics *s) {
     memset(s, 0, sizeof *s);
     s->has_null_count = true;
     s->null_count = acc->nulls;
@@ -812,7 +816,7 @@ static void fill_statistics(dl_arena *a, const stat_acc *acc, const dl_field *f,
         s->has_nan_count = true;
         s->nan_count = acc->nans;
     }
-    if (!acc->has) return;
+    if (!acc->has) return DL_OK;
     dl_buf store = DL_BUF_INIT;
     uint32_t lmin = 0, lmax = 0;
     bool emin, emax;
@@ -836,6 +840,9 @@ static void fill_statistics(dl_arena *a, const stat_acc *acc, const dl_field *f,
         }
     }
     dl_buf_free(&store);
+    bool oom = omin == -1 || omax == -1 ||
+               (omin >= 0 && omax >= 0 && !(s->has_min_value && s->has_max_value));
+    return oom ? DL_ENOMEM : DL_OK;
 }
 
 static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from, int64_t count,
@@ -901,7 +908,8 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
         }
         if (w->opts.statistics) {
             m->has_statistics = true;
-            fill_statistics(&w->arena, &j->stats, j->field, &m->statistics);
+            if (fill_statistics(&w->arena, &j->stats, j->field, &m->statistics) != DL_OK)
+                DL_FAIL(err, DL_ENOMEM, "out of memory storing column statistics");
         }
         int nes = 0;
         if (j->has_dict)
@@ -932,7 +940,8 @@ static int write_row_group(dl_parquet_writer *w, const dl_table *t, int64_t from
                 page_info *pi = &j->pages[p];
                 oi->pages[p] = (dl_pq_page_location){base + pi->offset, pi->size, pi->first_row};
                 dl_pq_statistics ps;
-                fill_statistics(&w->arena, &pi->stats, j->field, &ps);
+                if (fill_statistics(&w->arena, &pi->stats, j->field, &ps) != DL_OK)
+                    DL_FAIL(err, DL_ENOMEM, "out of memory storing page statistics");
                 ci->null_counts[p] = pi->stats.nulls;
                 ci->null_pages[p] = !ps.has_min_value;
                 if (ps.has_min_value) {
@@ -1137,7 +1146,7 @@ int dl_parquet_writer_close(dl_parquet_writer *w, bool do_fsync, dl_error *err) 
     if (w->pending.num_rows > 0 || w->num_rgs == 0)
         DL_TRY(write_row_group(w, &w->pending, 0, w->pending.num_rows, err));
     DL_TRY(write_footer(w, err));
-    if (do_fsync && fsync(w->fd) != 0)
+    if (do_fsync && dl_io_fsync(w->fd) != 0)
         DL_FAIL(err, DL_EIO, "%s: fsync: %s", w->path, strerror(errno));
     if (close(w->fd) != 0) {
         w->fd = -1;

@@ -217,7 +217,9 @@ static int union_schema(dl_query *q, dl_schema *out, dl_error *err) {
         DL_TRY(dl_lake_dataset_schema(q->lake, q->ds[i].name, &each[i], err));
         for (int f = 0; f < each[i].num_fields; f++) {
             dl_schema one = {1, &each[i].fields[f]};
-            if (dl_schema_union(out, &one, q->ds[i].name, NULL) == DL_OK) continue;
+            int urc = dl_schema_union(out, &one, q->ds[i].name, err);
+            if (urc == DL_OK) continue;
+            if (urc != DL_ECONFLICT) DL_TRY(urc); /* out of memory: not a conflict */
             const char *name = each[i].fields[f].name;
             int j = 0;
             while (j < i && dl_schema_find(&each[j], name) < 0) j++;

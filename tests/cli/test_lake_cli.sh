@@ -78,19 +78,22 @@ check "unsafe dataset name refused" bash -c '"$0" info "BINANCE/SPOT/../raw/1m" 
 # ---- crash test 1: fault injection at every step of the protocol ----
 # Base: one committed version of BTCUSDT December; the crashing ingest adds
 # January and replaces ten December rows.
+# DL_FAULT_AT exists only in the test build (make MODE=fault).
+FDL=$(realpath "${DL_FAULT:-$(dirname "$DL")/../fault/dl}" 2>/dev/null)
+[ -x "$FDL" ] || bad "crash tests need the fault-injection build: make MODE=fault"
 CR=$T/crash
 base=$CR/base
 mkdir -p "$CR"
 DL_ROOT=$base "$DL" init >/dev/null
 DL_ROOT=$base "$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" >/dev/null
 rows_base=$(DL_ROOT=$base "$DL" read $BTC --format csv | wc -l)
-steps=$(cp -a "$base" "$CR/probe" && DL_ROOT=$CR/probe DL_FAULT_TRACE=1 "$DL" ingest binance \
+steps=$(cp -a "$base" "$CR/probe" && DL_ROOT=$CR/probe DL_FAULT_TRACE=1 "$FDL" ingest binance \
         "$T/BTCUSDT-1m-2023-12.csv" "$K/BTCUSDT-1m-2024-01.csv" 2>&1 >/dev/null | grep -c '^dl-fault-step')
 rows_new=$(DL_ROOT=$CR/probe "$DL" read $BTC --format csv | wc -l)
 fault_fail=0
 for ((n = 1; n <= steps; n++)); do
   rm -rf "$CR/l"; cp -a "$base" "$CR/l"
-  rc=$( { DL_ROOT=$CR/l DL_FAULT_AT=$n "$DL" ingest binance "$T/BTCUSDT-1m-2023-12.csv" \
+  rc=$( { DL_ROOT=$CR/l DL_FAULT_AT=$n "$FDL" ingest binance "$T/BTCUSDT-1m-2023-12.csv" \
     "$K/BTCUSDT-1m-2024-01.csv" >/dev/null 2>&1; echo $?; } 2>/dev/null)
   if [ $rc != 137 ]; then echo "  step $n: expected SIGKILL, exit $rc"; fault_fail=1; continue; fi
   if ! DL_ROOT=$CR/l "$DL" verify >/dev/null; then echo "  step $n: verify not clean"; DL_ROOT=$CR/l "$DL" verify; fault_fail=1; continue; fi
