@@ -823,12 +823,15 @@ typedef struct dl_query_spec {
     int64_t ts_from, ts_to;     /* us, half-open [from, to); INT64_MIN/MAX = open */
     const char *const *columns; /* projection, output order (NULL = all columns) */
     int num_columns;
-    const char *filter;    /* dl_expr text, NULL = none */
-    int64_t as_of_version; /* 0 = current; needs exactly one dataset */
-    int64_t as_of_time;    /* us; 0 = unset; applies per dataset */
-    int threads;           /* decode threads (0 = number of CPUs) */
-    int symbol_column;     /* add `symbol` first: 1 yes, 0 no, -1 auto
-                              (when more than one dataset matches) */
+    const char *filter;       /* dl_expr text, NULL = none */
+    int64_t as_of_version;    /* 0 = current; needs exactly one dataset */
+    int64_t as_of_time;       /* us; 0 = unset; applies per dataset */
+    int threads;              /* decode threads (0 = number of CPUs) */
+    int symbol_column;        /* add `symbol` first: 1 yes, 0 no, -1 auto
+                                 (when more than one dataset matches) */
+    int64_t max_buffer_bytes; /* decoded rows held ahead of the consumer
+                                 (read-ahead budget; 0 = 256 MiB).  Memory
+                                 stays near this plus one file per thread. */
 } dl_query_spec;
 
 DL_API void dl_query_spec_default(dl_query_spec *spec);

@@ -18,6 +18,7 @@ static const cli_option query_options[] = {
     {"where", "EXPR", "filter, e.g. \"close > 50000 and volume > 0\""},
     CLI_SINK_OPTIONS,
     {"threads", "N", "decode threads (default: all cores)"},
+    {"read-ahead-mb", "N", "decoded rows held ahead of the output, in MiB (default 256)"},
     {"as-of-version", "N", "read the dataset as it was at version N (one dataset)"},
     {"as-of", "TIME", "read each dataset as it was at TIME"},
     {"symbol", NULL, "add a symbol column even for one dataset"},
@@ -74,6 +75,10 @@ int cli_cmd_query(int argc, char **argv) {
     if ((v = cli_get(&a, "threads")) && !cli_parse_i64(v, 1, 64, &threads))
         return cli_usage_error(&query_spec, "--threads wants 1..64, got '%s'", v);
     spec.threads = (int)threads;
+    int64_t ahead_mb = 0;
+    if ((v = cli_get(&a, "read-ahead-mb")) && !cli_parse_i64(v, 1, 1 << 20, &ahead_mb))
+        return cli_usage_error(&query_spec, "--read-ahead-mb wants 1..1048576, got '%s'", v);
+    spec.max_buffer_bytes = ahead_mb << 20;
     if ((prc = cli_sink_parse(&sink, &a)) != CLI_CONTINUE) return prc;
     spec.filter = cli_get(&a, "where");
     if (cli_get(&a, "symbol")) spec.symbol_column = 1;

@@ -4,10 +4,20 @@
 ** vectorised filtering, a small thread pool over files and ordered output.
 **
 ** Plan: the matching datasets' catalog files (sorted by dataset, then day)
-** form a task list.  Workers take tasks in order, but never more than
-** `window` tasks ahead of the consumer, so memory stays bounded by
-** window x one day file whatever the lake size.  Each task produces one
-** result table; dl_query_next hands them out in task order.
+** form a task list.  Workers take tasks in order while the decoded rows held
+** ahead of the consumer stay within a byte budget (spec.max_buffer_bytes,
+** 256 MiB by default): a task is admitted with an estimate (catalog rows x
+** the scan columns' width) that becomes its real size once decoded, so
+** memory stays bounded by the budget plus one file per thread, however big
+** the days are.  The task the consumer waits for is always admitted.  Each
+** task produces one result table; dl_query_next hands them out in order.
+**
+** Snapshot: the catalog lists each dataset's files at one version; a
+** writer committing meanwhile replaces live day files by rename, after
+** linking the old ones into .dl/versions/.  Each file is therefore opened
+** by identity (open_snapshot_file): the live path if it is still the
+** snapshot's file, else its archived copy, so a pinned read returns
+** exactly that version's rows whatever commits during the scan.
 **
 ** Uniform view: the query's columns are the union of the datasets'
 ** schemas, widened with the lake's own rule (int32 -> int64 / double,
@@ -16,14 +26,18 @@
 ** column a file lacks reads as null.
 */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arrow/dl_arrow_internal.h"
 #include "lake/dl_lake_internal.h" /* dl_schema_union, dl_table_conform: the lake's widening */
+#include "lake/dl_layout.h"        /* where a superseded day file is archived */
 #include "util/dl_internal.h"
 
 void dl_query_spec_default(dl_query_spec *spec) {
@@ -31,7 +45,11 @@ void dl_query_spec_default(dl_query_spec *spec) {
     spec->ts_from = INT64_MIN;
     spec->ts_to = INT64_MAX;
     spec->symbol_column = -1;
+    spec->max_buffer_bytes = 0;
 }
+
+#define DEFAULT_BUFFER_BYTES ((int64_t)256 << 20)
+#define MAX_TASKS_AHEAD      1024 /* bookkeeping bound for tiny files */
 
 typedef struct query_task {
     int dataset; /* index into q->ds */
@@ -43,6 +61,7 @@ typedef struct query_task {
     dl_table *results; /* one table per row group that kept rows */
     int num_results, next_result;
     int64_t row_groups, row_groups_pruned, rows_scanned, rows_page_pruned;
+    int64_t held_bytes; /* in the budget: estimate while running, then the results' size */
 } query_task;
 
 typedef struct query_dataset {
@@ -69,7 +88,9 @@ struct dl_query {
     int64_t next_task;    /* next task a worker takes */
     int64_t next_out;     /* next task the consumer returns */
     query_task *draining; /* task whose batches dl_query_next is handing out */
-    int64_t window;
+    int64_t budget;       /* bytes of decoded rows allowed ahead of the consumer */
+    int64_t ahead_bytes;  /* held_bytes of tasks [next_out, next_task) */
+    int64_t row_bytes;    /* estimated decoded bytes of one scanned row */
     bool stop;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -602,9 +623,81 @@ static void free_results(query_task *t) {
     t->num_results = t->next_result = 0;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* An fd on the file the snapshot lists for task, even if a writer has
+** replaced the live path since the catalog was read.  The publish protocol
+** links a superseded file to its archive path (.dl/versions/...,
+** v{version_added}) before renaming the new file over the live path, and
+** that archive always holds that very file.  So: open the live path; if
+** the archive exists and is another file, the live path was replaced:
+** open the archive.  If it does not exist, the live path was not replaced
+** before the archive check -- unless it changed since the open (a
+** rollback), which a second look at the live path tells: retry. */
+static int open_snapshot_file(dl_query *q, const query_task *task, int *out, dl_error *err) {
+    const dl_lake_file *f = task->file;
+    char rel[640], archive[4096];
+    *out = -1;
+    if (dl_layout_archive_path(q->ds[task->dataset].name, f->day, f->version, rel, sizeof rel) !=
+            DL_OK ||
+        snprintf(archive, sizeof archive, "%s/%s", dl_lake_root(q->lake), rel) >=
+            (int)sizeof archive)
+        return dl_error_set(err, DL_EINVAL, "%s: archive path too long", f->path);
+    for (int attempt = 0; attempt < 8; attempt++) {
+        struct stat fst, ast, lst;
+        int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno != ENOENT)
+            return dl_error_set(err, DL_EIO, "%s: %s", f->path, strerror(errno));
+        if (fd >= 0 && fstat(fd, &fst) != 0) {
+            close(fd);
+            return dl_error_set(err, DL_EIO, "%s: %s", f->path, strerror(errno));
+        }
+        if (stat(archive, &ast) == 0) {
+            if (fd >= 0 && same_file(&fst, &ast)) {
+                *out = fd;
+                return DL_OK;
+            }
+            if (fd >= 0) close(fd);
+            fd = open(archive, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 && errno != ENOENT)
+                return dl_error_set(err, DL_EIO, "%s: %s", archive, strerror(errno));
+            if (fd >= 0) {
+                *out = fd;
+                return DL_OK;
+            }
+            continue; /* the archive went away (a rollback): look again */
+        }
+        if (fd < 0)
+            return dl_error_set(err, DL_ENOTFOUND,
+                                "%s: the file of version %lld is gone (neither live nor archived "
+                                "as %s; vacuumed?)",
+                                f->path, (long long)f->version, archive);
+        if (stat(f->path, &lst) == 0 && same_file(&fst, &lst)) {
+            *out = fd;
+            return DL_OK;
+        }
+        close(fd); /* the live path changed under us: look again */
+    }
+    return dl_error_set(err, DL_ECONFLICT, "%s: the file keeps changing while being opened",
+                        f->path);
+}
+
 static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error *err) {
-    int rc = dl_parquet_open(task->file->path, &fs->r, err);
+    int fd;
+    int rc = open_snapshot_file(q, task, &fd, err);
     if (rc != DL_OK) return rc;
+    /* the reader opens the very file we hold (not the path, which may
+    ** change again); its messages are prefixed with the path by run_task */
+    char by_fd[64];
+    snprintf(by_fd, sizeof by_fd, "/proc/self/fd/%d", fd);
+    rc = dl_parquet_open(by_fd, &fs->r, err);
+    close(fd);
+    if (rc != DL_OK) {
+        dl_error_prefix(err, "%s", task->file->path);
+        return rc;
+    }
     fs->fsch = dl_parquet_schema(fs->r);
     const dl_schema *uni = &q->union_schema;
     fs->file_col = malloc(sizeof(int) * (size_t)(q->scan_schema.num_fields + 1));
@@ -747,24 +840,65 @@ cleanup:
 /* Thread pool with an ordered, bounded window                          */
 /* ------------------------------------------------------------------ */
 
+/* Bytes a decoded table holds (its column buffers, as allocated). */
+static int64_t table_bytes(const dl_table *t) {
+    int64_t n = 0;
+    for (int c = 0; c < t->schema.num_fields; c++) {
+        const dl_column *col = &t->columns[c];
+        size_t w = dl_type_width(col->type);
+        n += col->cap_values * (int64_t)(w ? w : sizeof(int64_t)) + col->cap_data +
+             (col->validity ? col->cap_values / 8 + 1 : 0);
+    }
+    return n;
+}
+
+static int64_t estimate_bytes(const dl_query *q, const query_task *t) {
+    return t->file->rows * q->row_bytes;
+}
+
+/* May a worker start the next task?  Always the one the consumer waits
+** for; others while their estimate fits the budget. */
+static bool may_start(const dl_query *q) {
+    int64_t k = q->next_task;
+    if (k >= q->num_tasks) return true; /* nothing left: the worker exits */
+    if (k == q->next_out) return true;
+    if (k - q->next_out >= MAX_TASKS_AHEAD) return false;
+    return q->ahead_bytes + estimate_bytes(q, &q->tasks[k]) <= q->budget;
+}
+
 static void *worker_main(void *arg) {
     dl_query *q = arg;
     for (;;) {
         pthread_mutex_lock(&q->lock);
-        while (!q->stop && q->next_task < q->num_tasks && q->next_task >= q->next_out + q->window)
-            pthread_cond_wait(&q->cond, &q->lock);
+        while (!q->stop && !may_start(q)) pthread_cond_wait(&q->cond, &q->lock);
         if (q->stop || q->next_task >= q->num_tasks) {
             pthread_mutex_unlock(&q->lock);
             return NULL;
         }
         query_task *t = &q->tasks[q->next_task++];
+        t->held_bytes = estimate_bytes(q, t);
+        q->ahead_bytes += t->held_bytes;
         pthread_mutex_unlock(&q->lock);
         t->rc = run_task(q, t);
+        int64_t actual = 0;
+        for (int i = 0; i < t->num_results; i++) actual += table_bytes(&t->results[i]);
         pthread_mutex_lock(&q->lock);
+        q->ahead_bytes += actual - t->held_bytes;
+        t->held_bytes = actual;
         t->done = true;
         pthread_cond_broadcast(&q->cond);
         pthread_mutex_unlock(&q->lock);
     }
+}
+
+/* Decoded bytes of one row of the scan (strings guessed at 16 bytes). */
+static int64_t scan_row_bytes(const dl_query *q) {
+    int64_t n = 0;
+    for (int c = 0; c < q->scan_schema.num_fields; c++) {
+        size_t w = dl_type_width(q->scan_schema.fields[c].type);
+        n += w ? (int64_t)w : 24; /* offset + bytes */
+    }
+    return n + 24; /* the symbol column, validity, slack */
 }
 
 int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_error *err) {
@@ -805,7 +939,8 @@ int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_e
     int threads = spec->threads > 0 ? spec->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
-    q->window = 4 * threads + 4;
+    q->budget = spec->max_buffer_bytes > 0 ? spec->max_buffer_bytes : DEFAULT_BUFFER_BYTES;
+    q->row_bytes = scan_row_bytes(q);
     q->threads = calloc((size_t)threads, sizeof(pthread_t));
     if (!q->threads) DL_FAIL(err, DL_ENOMEM, "out of memory");
     for (int i = 0; i < threads && q->num_tasks > 0; i++) {
@@ -865,6 +1000,7 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
         pthread_mutex_lock(&q->lock);
         while (!t->done) pthread_cond_wait(&q->cond, &q->lock);
         q->next_out++;
+        q->ahead_bytes -= t->held_bytes;  /* the consumer holds it now */
         pthread_cond_broadcast(&q->cond); /* the window moved */
         pthread_mutex_unlock(&q->lock);
         q->stats.row_groups += t->row_groups;

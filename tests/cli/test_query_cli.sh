@@ -76,6 +76,11 @@ fails "limit and tail exclude each other" 2 "exclude" "$DL" query $BTC --limit 1
 check "parquet: dl cat reads back the same rows" test \
   "$("$DL" cat "$T/q.parquet" --format csv)" = "$("$DL" query $BTC --from 2023-12-10 --to 2023-12-12 --where 'volume > 1' --format csv)"
 
+# --read-ahead-mb bounds the read-ahead, not the answer
+check "read-ahead: a 1 MiB budget gives the same rows" test \
+  "$("$DL" query $BTC --format csv --threads 4 --read-ahead-mb 1 | sha256sum)" = "$("$DL" query $BTC --format csv | sha256sum)"
+fails "read-ahead: 0 refused" 2 "--read-ahead-mb" "$DL" query $BTC --read-ahead-mb 0
+
 # --output: the same bytes as stdout; never inside the lake or onto a lake file
 "$DL" query $BTC --from 2023-12-10 --to 2023-12-11 --format csv >"$T/stdout.csv"
 "$DL" query $BTC --from 2023-12-10 --to 2023-12-11 --format csv --output "$T/file.csv"
