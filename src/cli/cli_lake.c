@@ -23,14 +23,22 @@ const char *cli_lake_root_dir(const cli_args *args) {
     return root && root[0] ? root : "lake";
 }
 
-dl_lake *cli_lake_open(const cli_args *args) {
+static dl_lake *open_lake(const cli_args *args, bool read_only) {
     dl_error err;
     dl_lake *lake = NULL;
-    if (dl_lake_open(cli_lake_root_dir(args), false, &lake, &err) != DL_OK) {
+    if (dl_lake_open(cli_lake_root_dir(args), read_only, &lake, &err) != DL_OK) {
         cli_fail(&err);
         return NULL;
     }
     return lake;
+}
+
+dl_lake *cli_lake_open(const cli_args *args) {
+    return open_lake(args, false);
+}
+
+dl_lake *cli_lake_open_read(const cli_args *args) {
+    return open_lake(args, true);
 }
 
 bool cli_parse_time_us(const char *text, int64_t *out) {
@@ -123,7 +131,7 @@ int cli_cmd_ls(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&ls_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
-    dl_lake *lake = cli_lake_open(&args);
+    dl_lake *lake = cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_dataset_info *items = NULL;
@@ -174,7 +182,7 @@ int cli_cmd_info(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&info_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
-    dl_lake *lake = cli_lake_open(&args);
+    dl_lake *lake = cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_dataset_info d;
@@ -246,12 +254,12 @@ int cli_cmd_verify(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&verify_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
-    dl_lake *lake = cli_lake_open(&args);
+    bool repair = cli_get(&args, "repair") != NULL;
+    dl_lake *lake = repair ? cli_lake_open(&args) : cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_verify_report rep;
-    if (dl_lake_verify(lake, args.num_args ? args.args[0] : NULL, cli_get(&args, "repair") != NULL,
-                       &rep, &err) != DL_OK) {
+    if (dl_lake_verify(lake, args.num_args ? args.args[0] : NULL, repair, &rep, &err) != DL_OK) {
         dl_lake_close(lake);
         return cli_fail(&err);
     }
@@ -305,7 +313,7 @@ int cli_cmd_gaps(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&gaps_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
-    dl_lake *lake = cli_lake_open(&args);
+    dl_lake *lake = cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_lake_gap *gaps = NULL;
@@ -352,7 +360,7 @@ int cli_cmd_history(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&history_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
-    dl_lake *lake = cli_lake_open(&args);
+    dl_lake *lake = cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_lake_version *v = NULL;
@@ -491,7 +499,7 @@ int cli_cmd_read(int argc, char **argv) {
     cli_format fmt = CLI_FORMAT_CSV;
     if ((v = cli_get(&args, "format")) && !cli_format_parse(v, &fmt))
         return cli_usage_error(&read_spec, "--format must be table, csv or jsonl");
-    dl_lake *lake = cli_lake_open(&args);
+    dl_lake *lake = cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_table t;

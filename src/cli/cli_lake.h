@@ -21,8 +21,11 @@ int cli_cmd_ingest(int argc, char **argv);
 
 /* --root DIR, else $DL_ROOT, else ./lake. */
 const char *cli_lake_root_dir(const cli_args *args);
-/* Opens the lake at the resolved root (printing the error); NULL on failure. */
+/* Opens the lake at the resolved root for writing (printing the error); NULL
+** on failure. */
 dl_lake *cli_lake_open(const cli_args *args);
+/* The same, read-only: no write to the lake, works on read-only media. */
+dl_lake *cli_lake_open_read(const cli_args *args);
 /* dl_parse_time_us without the message: epoch ms or ISO-8601 -> us. */
 bool cli_parse_time_us(const char *text, int64_t *out);
 /* "90s", "15m", "12h", "30d", "2w" -> us. */

@@ -9,12 +9,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lake/dl_catalog.h"
 #include "lake/dl_fsio.h"
 #include "lake/dl_lake_internal.h"
 #include "lake/dl_layout.h"
 #include "util/dl_internal.h"
+
+int64_t dl_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 int dl_lake_abs_path(const dl_lake *lake, const char *rel, char *buf, size_t size, dl_error *err) {
     int n = snprintf(buf, size, "%s/%s", lake->root, rel);
@@ -36,11 +44,11 @@ static int make_subdirs(const char *root, dl_error *err) {
 
 int dl_lake_init(const char *root, dl_error *err) {
     int rc = DL_OK;
-    sqlite3 *db = NULL;
+    dl_catalog *cat = NULL;
     DL_TRY(make_subdirs(root, err));
-    DL_TRY(dl_cat_open(root, true, false, &db, err));
+    DL_TRY(dl_cat_open(root, DL_CAT_CREATE, &cat, err));
 cleanup:
-    if (db) sqlite3_close(db);
+    dl_cat_close(cat);
     return rc;
 }
 
@@ -61,7 +69,7 @@ int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err)
                 lake->root, catalog, lake->root);
     lake->root_fd = open(lake->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lake->root_fd < 0) DL_FAIL(err, DL_EIO, "cannot open %s: %s", lake->root, strerror(errno));
-    DL_TRY(dl_cat_open(lake->root, !read_only, read_only, &lake->db, err));
+    DL_TRY(dl_cat_open(lake->root, read_only ? DL_CAT_READ : DL_CAT_WRITE, &lake->cat, err));
     if (!read_only) {
         DL_TRY(make_subdirs(lake->root, err));
         DL_TRY(dl_lake_recover(lake, NULL, NULL, err));
@@ -76,7 +84,7 @@ cleanup:
 
 void dl_lake_close(dl_lake *lake) {
     if (!lake) return;
-    if (lake->db) sqlite3_close(lake->db);
+    dl_cat_close(lake->cat);
     if (lake->root_fd >= 0) close(lake->root_fd);
     free(lake->root);
     free(lake);
@@ -117,70 +125,48 @@ cleanup:
 
 static int recover_dataset(dl_lake *lake, const char *dataset, int64_t *undone, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL, *del = NULL;
-    int64_t ops = 0;
-    DL_TRY(dl_cat_prepare(lake->db,
-                          "SELECT live_path, tmp_path, old_sha, archive_path FROM pending "
-                          "WHERE dataset = ? ORDER BY id DESC",
-                          &st, err));
-    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        DL_TRY(undo_publish(lake, (const char *)sqlite3_column_text(st, 0),
-                            (const char *)sqlite3_column_text(st, 1),
-                            (const char *)sqlite3_column_text(st, 2),
-                            (const char *)sqlite3_column_text(st, 3), err));
-        ops++;
-    }
-    if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "reading pending operations", err));
-    if (ops == 0) goto cleanup;
+    dl_cat_pending *ops = NULL;
+    int64_t n = 0;
+    DL_TRY(dl_cat_pending_list(lake->cat, dataset, &ops, &n, err));
+    for (int64_t i = 0; i < n; i++)
+        DL_TRY(undo_publish(lake, ops[i].live, ops[i].tmp,
+                            ops[i].old_sha[0] ? ops[i].old_sha : NULL,
+                            ops[i].has_archive ? ops[i].archive : NULL, err));
+    if (n == 0) goto cleanup;
     /* The restored files must be durable before the intent disappears. */
     DL_TRY(dl_fs_syncfs(lake->root_fd, err));
     dl_fault_point("recover-before-clear");
-    DL_TRY(dl_cat_prepare(lake->db, "DELETE FROM pending WHERE dataset = ?", &del, err));
-    sqlite3_bind_text(del, 1, dataset, -1, SQLITE_STATIC);
-    DL_TRY(dl_cat_step_done(lake->db, del, "clearing pending operations", err));
-    if (undone) *undone += ops;
+    DL_TRY(dl_cat_clear_pending_dataset(lake->cat, dataset, err));
+    if (undone) *undone += n;
 cleanup:
-    sqlite3_finalize(st);
-    sqlite3_finalize(del);
+    free(ops);
     return rc;
 }
 
 int dl_lake_recover(dl_lake *lake, const char *dataset, int64_t *undone, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
-    char **names = NULL;
-    int count = 0;
+    dl_cat_pending *ops = NULL;
+    int64_t n = 0;
     if (dataset) return recover_dataset(lake, dataset, undone, err);
-    DL_TRY(dl_cat_prepare(lake->db, "SELECT DISTINCT dataset FROM pending", &st, err));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char **grown = realloc(names, (size_t)(count + 1) * sizeof *names);
-        if (!grown) DL_FAIL(err, DL_ENOMEM, "out of memory");
-        names = grown;
-        names[count] = strdup((const char *)sqlite3_column_text(st, 0));
-        if (!names[count]) DL_FAIL(err, DL_ENOMEM, "out of memory");
-        count++;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    for (int i = 0; i < count; i++) {
+    DL_TRY(dl_cat_pending_list(lake->cat, NULL, &ops, &n, err));
+    for (int64_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (int64_t k = 0; k < i && !seen; k++) seen = strcmp(ops[k].dataset, ops[i].dataset) == 0;
+        if (seen) continue;
         char lock_rel[512], lock[4096];
         int fd = -1;
-        if (dl_layout_lock_name(names[i], lock_rel, sizeof lock_rel) != DL_OK) continue;
+        if (dl_layout_lock_name(ops[i].dataset, lock_rel, sizeof lock_rel) != DL_OK) continue;
         DL_TRY(dl_lake_abs_path(lake, lock_rel, lock, sizeof lock, err));
         dl_error lock_err;
         /* A live writer holds the lock until its final commit; it will
         ** clean up after itself, so a busy lock is simply skipped. */
         if (dl_fs_lock(lock, false, &fd, &lock_err) != DL_OK) continue;
-        rc = recover_dataset(lake, names[i], undone, err);
+        rc = recover_dataset(lake, ops[i].dataset, undone, err);
         close(fd);
         if (rc != DL_OK) goto cleanup;
     }
 cleanup:
-    sqlite3_finalize(st);
-    for (int i = 0; i < count; i++) free(names[i]);
-    free(names);
+    free(ops);
     return rc;
 }
 
@@ -228,71 +214,8 @@ int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err) {
 
 /* ---- metadata queries ---- */
 
-static const char *const info_sql =
-    "SELECT d.name, d.exchange, d.market, d.symbol, d.type, d.period, d.current_version,"
-    "  d.period_us,"
-    "  (SELECT count(*) FROM files f WHERE f.dataset_id = d.id AND f.version_removed IS NULL),"
-    "  (SELECT coalesce(sum(rows), 0) FROM files f WHERE f.dataset_id = d.id AND f.version_removed "
-    "IS NULL),"
-    "  (SELECT coalesce(sum(bytes), 0) FROM files f WHERE f.dataset_id = d.id AND "
-    "f.version_removed IS NULL),"
-    "  (SELECT min(ts_min) FROM files f WHERE f.dataset_id = d.id AND f.version_removed IS NULL),"
-    "  (SELECT max(ts_max) FROM files f WHERE f.dataset_id = d.id AND f.version_removed IS NULL),"
-    "  (SELECT count(*) FROM gaps g WHERE g.dataset_id = d.id),"
-    "  (SELECT coalesce(sum(missing), 0) FROM gaps g WHERE g.dataset_id = d.id)"
-    " FROM datasets d";
-
-static void copy_text(char *dst, size_t size, const unsigned char *src) {
-    snprintf(dst, size, "%s", src ? (const char *)src : "");
-}
-
-static void fill_info(sqlite3_stmt *st, dl_dataset_info *info) {
-    memset(info, 0, sizeof *info);
-    copy_text(info->name, sizeof info->name, sqlite3_column_text(st, 0));
-    copy_text(info->id.exchange, sizeof info->id.exchange, sqlite3_column_text(st, 1));
-    copy_text(info->id.market, sizeof info->id.market, sqlite3_column_text(st, 2));
-    copy_text(info->id.symbol, sizeof info->id.symbol, sqlite3_column_text(st, 3));
-    copy_text(info->id.type, sizeof info->id.type, sqlite3_column_text(st, 4));
-    copy_text(info->id.period, sizeof info->id.period, sqlite3_column_text(st, 5));
-    info->version = sqlite3_column_int64(st, 6);
-    info->period_us = sqlite3_column_int64(st, 7);
-    info->files = sqlite3_column_int64(st, 8);
-    info->rows = sqlite3_column_int64(st, 9);
-    info->bytes = sqlite3_column_int64(st, 10);
-    info->ts_min =
-        sqlite3_column_type(st, 11) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 11);
-    info->ts_max =
-        sqlite3_column_type(st, 12) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 12);
-    info->gap_ranges = sqlite3_column_int64(st, 13);
-    info->missing = sqlite3_column_int64(st, 14);
-}
-
 int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err) {
-    int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
-    dl_dataset_info *items = NULL;
-    int64_t n = 0, cap = 0;
-    char sql[2048];
-    snprintf(sql, sizeof sql, "%s ORDER BY d.name", info_sql);
-    DL_TRY(dl_cat_prepare(lake->db, sql, &st, err));
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            dl_dataset_info *grown = realloc(items, (size_t)cap * sizeof *items);
-            if (!grown) DL_FAIL(err, DL_ENOMEM, "out of memory listing datasets");
-            items = grown;
-        }
-        fill_info(st, &items[n++]);
-    }
-    if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "listing datasets", err));
-    *out = items;
-    *count = n;
-    items = NULL;
-cleanup:
-    free(items);
-    sqlite3_finalize(st);
-    return rc;
+    return dl_cat_dataset_infos(lake->cat, NULL, out, count, err);
 }
 
 /* Canonicalises a user-supplied dataset name (so "binance/spot/..." works). */
@@ -303,37 +226,38 @@ static int canonical_name(const char *dataset, char *buf, size_t size, dl_error 
     return rc;
 }
 
+/* The canonical name and catalog id of an existing dataset. */
+static int find_dataset(dl_lake *lake, const char *dataset, char name[DL_DATASET_NAME_MAX],
+                        int64_t *id, int64_t *current, dl_error *err) {
+    int rc = canonical_name(dataset, name, DL_DATASET_NAME_MAX, err);
+    if (rc == DL_OK) rc = dl_cat_dataset_id(lake->cat, name, id, current, err);
+    return rc;
+}
+
 int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
-    char name[DL_DATASET_NAME_MAX], sql[2048];
+    char name[DL_DATASET_NAME_MAX];
+    dl_dataset_info *items = NULL;
+    int64_t n = 0;
     DL_TRY(canonical_name(dataset, name, sizeof name, err));
-    snprintf(sql, sizeof sql, "%s WHERE d.name = ?", info_sql);
-    DL_TRY(dl_cat_prepare(lake->db, sql, &st, err));
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE)
-        DL_FAIL(err, DL_ENOTFOUND, "dataset %s does not exist (see `dl ls`)", name);
-    if (s != SQLITE_ROW) DL_TRY(dl_cat_fail(lake->db, "reading a dataset", err));
-    fill_info(st, out);
+    DL_TRY(dl_cat_dataset_infos(lake->cat, name, &items, &n, err));
+    if (n == 0) DL_FAIL(err, DL_ENOTFOUND, "dataset %s does not exist", name);
+    *out = items[0];
 cleanup:
-    sqlite3_finalize(st);
+    free(items);
     return rc;
 }
 
 int dl_lake_dataset_schema(dl_lake *lake, const char *dataset, dl_schema *out, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
     char name[DL_DATASET_NAME_MAX];
+    bool found = false;
     dl_schema_init(out);
     DL_TRY(canonical_name(dataset, name, sizeof name, err));
-    DL_TRY(dl_cat_prepare(lake->db, "SELECT schema FROM datasets WHERE name = ?", &st, err));
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        DL_FAIL(err, DL_ENOTFOUND, "dataset %s does not exist (see `dl ls`)", name);
-    DL_TRY(dl_schema_from_json((const char *)sqlite3_column_text(st, 0), out, err));
+    DL_TRY(dl_cat_dataset_state(lake->cat, name, &found, NULL, NULL, out, err));
+    if (!found) DL_FAIL(err, DL_ENOTFOUND, "dataset %s does not exist", name);
 cleanup:
-    sqlite3_finalize(st);
+    if (rc != DL_OK) dl_schema_free(out);
     return rc;
 }
 
@@ -341,9 +265,9 @@ cleanup:
 static int resolve_version(dl_lake *lake, const char *name, int64_t as_of, int64_t *dataset_id,
                            int64_t *version, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
     int64_t current = 0;
-    DL_TRY(dl_cat_dataset_id(lake->db, name, dataset_id, &current, err));
+    bool readable = false;
+    DL_TRY(dl_cat_dataset_id(lake->cat, name, dataset_id, &current, err));
     if (as_of == 0 || as_of == current) {
         *version = current;
         goto cleanup;
@@ -351,81 +275,26 @@ static int resolve_version(dl_lake *lake, const char *name, int64_t as_of, int64
     if (as_of < 0 || as_of > current)
         DL_FAIL(err, DL_ENOTFOUND, "dataset %s has no version %lld (current is %lld)", name,
                 (long long)as_of, (long long)current);
-    DL_TRY(dl_cat_prepare(
-        lake->db, "SELECT vacuumed FROM versions WHERE dataset_id = ? AND version = ?", &st, err));
-    sqlite3_bind_int64(st, 1, *dataset_id);
-    sqlite3_bind_int64(st, 2, as_of);
-    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0))
+    DL_TRY(dl_cat_version_readable(lake->cat, *dataset_id, as_of, &readable, err));
+    if (!readable)
         DL_FAIL(err, DL_ENOTFOUND,
-                "version %lld of %s is no longer readable: `dl vacuum` removed its files",
+                "version %lld of %s is no longer readable: a vacuum removed its files",
                 (long long)as_of, name);
     *version = as_of;
 cleanup:
-    sqlite3_finalize(st);
     return rc;
 }
 
 int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
                   int64_t as_of_version, dl_lake_file_list *out, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
-    dl_buf strings = DL_BUF_INIT;
-    dl_lake_file *files = NULL;
-    int64_t n = 0, cap = 0, dataset_id = 0, version = 0;
+    int64_t dataset_id = 0, version = 0;
     char name[DL_DATASET_NAME_MAX];
     memset(out, 0, sizeof *out);
     DL_TRY(canonical_name(dataset, name, sizeof name, err));
     DL_TRY(resolve_version(lake, name, as_of_version, &dataset_id, &version, err));
-    DL_TRY(
-        dl_cat_prepare(lake->db,
-                       "SELECT CASE WHEN version_removed IS NULL THEN path ELSE archive_path END,"
-                       " day, rows, bytes, ts_min, ts_max, version_added, sha256"
-                       " FROM files WHERE dataset_id = ?1 AND version_added <= ?2"
-                       " AND (version_removed IS NULL OR version_removed > ?2)"
-                       " AND ts_max >= ?3 AND ts_min < ?4 ORDER BY day",
-                       &st, err));
-    sqlite3_bind_int64(st, 1, dataset_id);
-    sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_int64(st, 3, ts_from);
-    sqlite3_bind_int64(st, 4, ts_to);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            dl_lake_file *grown = realloc(files, (size_t)cap * sizeof *files);
-            if (!grown) DL_FAIL(err, DL_ENOMEM, "out of memory listing files");
-            files = grown;
-        }
-        dl_lake_file *f = &files[n++];
-        memset(f, 0, sizeof *f);
-        if (dl_buf_printf(&strings, "%s/%s", lake->root, sqlite3_column_text(st, 0)) != DL_OK ||
-            dl_buf_append_u8(&strings, 0) != DL_OK)
-            DL_FAIL(err, DL_ENOMEM, "out of memory listing files");
-        f->day = (int32_t)sqlite3_column_int64(st, 1);
-        f->rows = sqlite3_column_int64(st, 2);
-        f->bytes = sqlite3_column_int64(st, 3);
-        f->ts_min = sqlite3_column_int64(st, 4);
-        f->ts_max = sqlite3_column_int64(st, 5);
-        f->version = sqlite3_column_int64(st, 6);
-        copy_text(f->sha256, sizeof f->sha256, sqlite3_column_text(st, 7));
-    }
-    if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "listing files", err));
-    /* The paths are packed NUL-terminated in row order; point at them now
-    ** that the buffer no longer moves. */
-    const char *next_path = (const char *)strings.data;
-    for (int64_t i = 0; i < n; i++) {
-        files[i].path = next_path;
-        next_path += strlen(next_path) + 1;
-    }
-    out->files = files;
-    out->count = n;
-    out->strings_ = (char *)strings.data;
-    files = NULL;
-    strings.data = NULL;
+    DL_TRY(dl_cat_files_at(lake->cat, lake->root, dataset_id, version, ts_from, ts_to, out, err));
 cleanup:
-    free(files);
-    dl_buf_free(&strings);
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -439,153 +308,34 @@ void dl_lake_file_list_free(dl_lake_file_list *list) {
 int dl_lake_version_at(dl_lake *lake, const char *dataset, int64_t at, int64_t *version,
                        dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
     char name[DL_DATASET_NAME_MAX];
     int64_t id = 0;
-    DL_TRY(canonical_name(dataset, name, sizeof name, err));
-    DL_TRY(dl_cat_dataset_id(lake->db, name, &id, NULL, err));
-    DL_TRY(dl_cat_prepare(
-        lake->db, "SELECT max(version) FROM versions WHERE dataset_id = ? AND committed_at <= ?",
-        &st, err));
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, at);
-    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
-        DL_FAIL(err, DL_ENOTFOUND, "dataset %s had no version yet at that time", name);
-    *version = sqlite3_column_int64(st, 0);
+    DL_TRY(find_dataset(lake, dataset, name, &id, NULL, err));
+    rc = dl_cat_version_at(lake->cat, id, at, version, err);
+    if (rc == DL_ENOTFOUND)
+        rc = dl_error_set(err, DL_ENOTFOUND, "dataset %s had no version yet at that time", name);
 cleanup:
-    sqlite3_finalize(st);
     return rc;
 }
 
 int dl_lake_history(dl_lake *lake, const char *dataset, dl_lake_version **out, int64_t *count,
                     dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
-    dl_lake_version *items = NULL;
-    int64_t n = 0, cap = 0, id = 0;
     char name[DL_DATASET_NAME_MAX];
-    DL_TRY(canonical_name(dataset, name, sizeof name, err));
-    DL_TRY(dl_cat_dataset_id(lake->db, name, &id, NULL, err));
-    DL_TRY(dl_cat_prepare(lake->db,
-                          "SELECT version, committed_at, run_id, rows_written, files_added,"
-                          " files_replaced, vacuumed, message FROM versions WHERE dataset_id = ?"
-                          " ORDER BY version",
-                          &st, err));
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            dl_lake_version *grown = realloc(items, (size_t)cap * sizeof *items);
-            if (!grown) DL_FAIL(err, DL_ENOMEM, "out of memory");
-            items = grown;
-        }
-        dl_lake_version *v = &items[n++];
-        v->version = sqlite3_column_int64(st, 0);
-        v->committed_at = sqlite3_column_int64(st, 1);
-        v->run_id = sqlite3_column_int64(st, 2);
-        v->rows_written = sqlite3_column_int64(st, 3);
-        v->files_added = sqlite3_column_int64(st, 4);
-        v->files_replaced = sqlite3_column_int64(st, 5);
-        v->vacuumed = sqlite3_column_int(st, 6) != 0;
-        copy_text(v->message, sizeof v->message, sqlite3_column_text(st, 7));
-    }
-    *out = items;
-    *count = n;
-    items = NULL;
+    int64_t id = 0;
+    DL_TRY(find_dataset(lake, dataset, name, &id, NULL, err));
+    DL_TRY(dl_cat_history(lake->cat, id, out, count, err));
 cleanup:
-    free(items);
-    sqlite3_finalize(st);
     return rc;
 }
 
 int dl_lake_gaps(dl_lake *lake, const char *dataset, dl_lake_gap **out, int64_t *count,
                  dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
-    dl_lake_gap *items = NULL;
-    int64_t n = 0, cap = 0, id = 0;
     char name[DL_DATASET_NAME_MAX];
-    DL_TRY(canonical_name(dataset, name, sizeof name, err));
-    DL_TRY(dl_cat_dataset_id(lake->db, name, &id, NULL, err));
-    DL_TRY(dl_cat_prepare(
-        lake->db, "SELECT from_ts, to_ts, missing FROM gaps WHERE dataset_id = ? ORDER BY from_ts",
-        &st, err));
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            dl_lake_gap *grown = realloc(items, (size_t)cap * sizeof *items);
-            if (!grown) DL_FAIL(err, DL_ENOMEM, "out of memory");
-            items = grown;
-        }
-        items[n++] = (dl_lake_gap){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                   sqlite3_column_int64(st, 2)};
-    }
-    *out = items;
-    *count = n;
-    items = NULL;
+    int64_t id = 0;
+    DL_TRY(find_dataset(lake, dataset, name, &id, NULL, err));
+    DL_TRY(dl_cat_gaps(lake->cat, id, out, count, err));
 cleanup:
-    free(items);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Gaps = the gaps inside each live file (stored per file at write time) plus
-** the gaps between consecutive live files, from their ts_max / ts_min. */
-int dl_lake_refresh_gaps(dl_lake *lake, int64_t dataset_id, int64_t period_us, dl_error *err) {
-    int rc = DL_OK;
-    sqlite3_stmt *del = NULL, *files = NULL, *ins = NULL;
-    DL_TRY(dl_cat_prepare(lake->db, "DELETE FROM gaps WHERE dataset_id = ?", &del, err));
-    sqlite3_bind_int64(del, 1, dataset_id);
-    DL_TRY(dl_cat_step_done(lake->db, del, "clearing gaps", err));
-    if (period_us <= 0) goto cleanup;
-    DL_TRY(dl_cat_prepare(
-        lake->db, "INSERT INTO gaps(dataset_id, from_ts, to_ts, missing) VALUES(?, ?, ?, ?)", &ins,
-        err));
-    DL_TRY(
-        dl_cat_prepare(lake->db,
-                       "SELECT f.ts_min, f.ts_max, g.from_ts, g.to_ts, g.missing, f.id FROM files f"
-                       " LEFT JOIN file_gaps g ON g.file_id = f.id"
-                       " WHERE f.dataset_id = ? AND f.version_removed IS NULL"
-                       " ORDER BY f.day, g.from_ts",
-                       &files, err));
-    sqlite3_bind_int64(files, 1, dataset_id);
-    int64_t prev_max = INT64_MIN, last_file = -1;
-    int s;
-    while ((s = sqlite3_step(files)) == SQLITE_ROW) {
-        int64_t ts_min = sqlite3_column_int64(files, 0), ts_max = sqlite3_column_int64(files, 1);
-        int64_t gap[3];
-        bool have = false;
-        if (sqlite3_column_int64(files, 5) != last_file) { /* first row of a new file */
-            if (prev_max != INT64_MIN && ts_min - prev_max > period_us) {
-                int64_t missing = (ts_min - prev_max - 1) / period_us;
-                sqlite3_reset(ins);
-                sqlite3_bind_int64(ins, 1, dataset_id);
-                sqlite3_bind_int64(ins, 2, prev_max + period_us);
-                sqlite3_bind_int64(ins, 3, prev_max + missing * period_us);
-                sqlite3_bind_int64(ins, 4, missing);
-                DL_TRY(dl_cat_step_done(lake->db, ins, "storing gaps", err));
-            }
-            prev_max = ts_max;
-            last_file = sqlite3_column_int64(files, 5);
-        }
-        if (sqlite3_column_type(files, 2) != SQLITE_NULL) {
-            for (int k = 0; k < 3; k++) gap[k] = sqlite3_column_int64(files, 2 + k);
-            have = true;
-        }
-        if (have) {
-            sqlite3_reset(ins);
-            sqlite3_bind_int64(ins, 1, dataset_id);
-            sqlite3_bind_int64(ins, 2, gap[0]);
-            sqlite3_bind_int64(ins, 3, gap[1]);
-            sqlite3_bind_int64(ins, 4, gap[2]);
-            DL_TRY(dl_cat_step_done(lake->db, ins, "storing gaps", err));
-        }
-    }
-    if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "reading files for gaps", err));
-cleanup:
-    sqlite3_finalize(del);
-    sqlite3_finalize(files);
-    sqlite3_finalize(ins);
     return rc;
 }

@@ -5,36 +5,26 @@
 #ifndef DL_LAKE_INTERNAL_H
 #define DL_LAKE_INTERNAL_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "datalake.h"
 #include "util/dl_buf.h"
 
+struct dl_catalog;
+
 struct dl_lake {
-    char *root;  /* owned, no trailing slash */
-    int root_fd; /* O_RDONLY on the root: syncfs target */
-    sqlite3 *db; /* the catalog */
+    char *root;             /* owned, no trailing slash */
+    int root_fd;            /* O_RDONLY on the root: syncfs target */
+    struct dl_catalog *cat; /* the catalog (dl_catalog.h) */
     bool read_only;
 };
 
-/* ---- catalog (dl_catalog.c) ---- */
-
-/* Opens (creating when `create`) {root}/.dl/catalog.db and its tables. */
-int dl_cat_open(const char *root, bool create, bool read_only, sqlite3 **out, dl_error *err);
-int dl_cat_exec(sqlite3 *db, const char *sql, dl_error *err);
-int dl_cat_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dl_error *err);
-/* Maps a failed sqlite call to DL_EIO with the catalog's message. */
-int dl_cat_fail(sqlite3 *db, const char *what, dl_error *err);
-/* Steps a statement that returns no rows (DL_OK on SQLITE_DONE). */
-int dl_cat_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, dl_error *err);
-/* Dataset id by canonical name: DL_ENOTFOUND when absent. */
-int dl_cat_dataset_id(sqlite3 *db, const char *name, int64_t *id, int64_t *current_version,
-                      dl_error *err);
 int64_t dl_now_us(void);
 
-/* Schema <-> JSON text: [{"name":"ts","type":"TIMESTAMP","unit":"us","nullable":false},..] */
+/* ---- schema <-> JSON text (dl_schema_json.c) ---- */
+
+/* [{"name":"ts","type":"TIMESTAMP","unit":"us","utc":true,"nullable":false},..] */
 int dl_schema_to_json(const dl_schema *schema, dl_buf *out, dl_error *err);
 int dl_schema_from_json(const char *json, dl_schema *out, dl_error *err);
 
@@ -57,8 +47,6 @@ int dl_table_key_column(const dl_schema *schema);
 int dl_table_merge_upsert(const dl_table *old_rows, const dl_table *new_rows, dl_table *out,
                           dl_error *err);
 
-#endif
-
 /* ---- recovery (dl_lake.c) ---- */
 
 /* Rolls back the unfinished commits of dead writers.  With `dataset` set
@@ -70,6 +58,5 @@ int dl_lake_recover(dl_lake *lake, const char *dataset, int64_t *undone, dl_erro
 int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err);
 /* root + "/" + rel into buf. */
 int dl_lake_abs_path(const dl_lake *lake, const char *rel, char *buf, size_t size, dl_error *err);
-/* Recomputes the stored gaps of dataset_id from its live files (inside the
-** caller's catalog transaction). */
-int dl_lake_refresh_gaps(dl_lake *lake, int64_t dataset_id, int64_t period_us, dl_error *err);
+
+#endif

@@ -6,11 +6,15 @@
 */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lake/dl_catalog.h"
 #include "lake/dl_fsio.h"
 #include "lake/dl_lake_internal.h"
 #include "lake/dl_layout.h"
@@ -146,10 +150,91 @@ static int walk_tree(walk_ctx *w, const char *rel) {
     return rc;
 }
 
+typedef struct check_ctx {
+    dl_lake *lake;
+    path_set *known;
+    dl_verify_report *rep;
+} check_ctx;
+
+/* Re-hashes one catalogued file against its recorded SHA-256. */
+static int check_file(void *arg, int64_t file_id, int64_t dataset_id, int32_t day, const char *rel,
+                      const char *want, int64_t bytes, bool live, dl_error *err) {
+    check_ctx *c = arg;
+    char abs[4096], have[65];
+    (void)file_id, (void)dataset_id, (void)day, (void)bytes;
+    if (live && set_add(c->known, rel) != DL_OK)
+        return dl_error_set(err, DL_ENOMEM, "out of memory");
+    int rc = dl_lake_abs_path(c->lake, rel, abs, sizeof abs, err);
+    if (rc != DL_OK) return rc;
+    dl_error hash_err;
+    int hrc = dl_sha256_file(abs, have, &hash_err);
+    c->rep->files_checked++;
+    if (hrc == DL_ENOTFOUND)
+        return add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "%s file is missing",
+                         live ? "live" : "archived");
+    if (hrc != DL_OK)
+        return add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "unreadable: %s",
+                         hash_err.message);
+    c->rep->bytes_checked += dl_fs_size(abs);
+    if (strcmp(have, want) != 0)
+        return add_issue(c->rep, DL_VERIFY_MISMATCH, rel, false, err,
+                         "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want);
+    return DL_OK;
+}
+
+/* Is a writer of `dataset` running (does it hold the dataset's lock)?  A
+** shared non-blocking probe on a read-only descriptor, so it also works
+** where we may not write. */
+static bool writer_running(dl_lake *lake, const char *dataset) {
+    char rel[512], abs[4096];
+    dl_error ignored;
+    if (dl_layout_lock_name(dataset, rel, sizeof rel) != DL_OK ||
+        dl_lake_abs_path(lake, rel, abs, sizeof abs, &ignored) != DL_OK)
+        return false;
+    int fd = open(abs, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return busy;
+}
+
+/* Unfinished commits still in the catalog (a repair rolled back the dead
+** ones before): one issue per dataset.  Their live paths are not foreign
+** files, and readers meanwhile see the committed bytes (dl_catalog.c). */
+static int report_pending(dl_lake *lake, path_set *known, dl_verify_report *out, dl_error *err) {
+    dl_cat_pending *ops = NULL;
+    int64_t n = 0;
+    int rc = dl_cat_pending_list(lake->cat, NULL, &ops, &n, err);
+    for (int64_t i = 0; rc == DL_OK && i < n; i++) {
+        if (set_add(known, ops[i].live) != DL_OK) {
+            rc = dl_error_set(err, DL_ENOMEM, "out of memory");
+            break;
+        }
+        bool seen = false;
+        int64_t count = 0;
+        for (int64_t k = 0; k < n; k++) {
+            seen = seen || (k < i && strcmp(ops[k].dataset, ops[i].dataset) == 0);
+            count += strcmp(ops[k].dataset, ops[i].dataset) == 0;
+        }
+        if (seen) continue;
+        if (writer_running(lake, ops[i].dataset))
+            rc = add_issue(out, DL_VERIFY_PENDING, ops[i].dataset, false, err,
+                           "%lld operations of a commit in progress (its writer is running)",
+                           (long long)count);
+        else
+            rc = add_issue(out, DL_VERIFY_PENDING, ops[i].dataset, false, err,
+                           "%lld operations of an unfinished commit of a writer that is no "
+                           "longer running; readers see the last committed state, and the next "
+                           "write to the dataset or a repair rolls it back",
+                           (long long)count);
+    }
+    free(ops);
+    return rc;
+}
+
 int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
                    dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
     path_set known = {0};
     char name[DL_DATASET_NAME_MAX] = "";
     memset(out, 0, sizeof *out);
@@ -157,7 +242,7 @@ int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_re
         dl_dataset_id id;
         DL_TRY(dl_dataset_parse(dataset, &id, err));
         dl_dataset_format(&id, name, sizeof name);
-        DL_TRY(dl_cat_dataset_id(lake->db, name, NULL, NULL, err));
+        DL_TRY(dl_cat_dataset_id(lake->cat, name, NULL, NULL, err));
     }
     if (repair) {
         int64_t undone = 0, removed = 0;
@@ -171,53 +256,13 @@ int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_re
             DL_TRY(add_issue(out, DL_VERIFY_STRAY_TMP, ".dl/tmp", true, err,
                              "%lld staging entries of dead writers removed", (long long)removed));
     }
-    DL_TRY(dl_cat_prepare(lake->db, "SELECT count(*) FROM pending", &st, err));
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
-        DL_TRY(add_issue(out, DL_VERIFY_PENDING, ".dl/catalog.db", false, err,
-                         "%lld pending operations of a writer still running (or locked)",
-                         (long long)sqlite3_column_int64(st, 0)));
-    sqlite3_finalize(st);
-    st = NULL;
-    DL_TRY(dl_cat_prepare(
-        lake->db,
-        "SELECT CASE WHEN f.version_removed IS NULL THEN f.path ELSE f.archive_path END,"
-        " f.sha256, f.bytes, f.version_removed IS NULL FROM files f"
-        " JOIN datasets d ON d.id = f.dataset_id WHERE (?1 = '' OR d.name = ?1)"
-        " ORDER BY 1",
-        &st, err));
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *rel = (const char *)sqlite3_column_text(st, 0);
-        const char *want = (const char *)sqlite3_column_text(st, 1);
-        char abs[4096], have[65];
-        bool live = sqlite3_column_int(st, 3) != 0;
-        if (live && set_add(&known, rel) != DL_OK) DL_FAIL(err, DL_ENOMEM, "out of memory");
-        DL_TRY(dl_lake_abs_path(lake, rel, abs, sizeof abs, err));
-        dl_error hash_err;
-        int hrc = dl_sha256_file(abs, have, &hash_err);
-        out->files_checked++;
-        if (hrc == DL_ENOTFOUND) {
-            DL_TRY(add_issue(out, DL_VERIFY_MISSING, rel, false, err, "%s file is missing",
-                             live ? "live" : "archived"));
-            continue;
-        }
-        if (hrc != DL_OK) {
-            DL_TRY(add_issue(out, DL_VERIFY_MISSING, rel, false, err, "unreadable: %s",
-                             hash_err.message));
-            continue;
-        }
-        out->bytes_checked += dl_fs_size(abs);
-        if (strcmp(have, want) != 0)
-            DL_TRY(add_issue(out, DL_VERIFY_MISMATCH, rel, false, err,
-                             "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want));
-    }
-    if (s != SQLITE_DONE) DL_TRY(dl_cat_fail(lake->db, "listing files", err));
+    DL_TRY(report_pending(lake, &known, out, err));
+    check_ctx cc = {lake, &known, out};
+    DL_TRY(dl_cat_each_file(lake->cat, dataset ? name : NULL, check_file, &cc, err));
     if (known.count) qsort(known.items, (size_t)known.count, sizeof *known.items, compare_str);
     walk_ctx w = {lake, &known, repair, out, err};
     DL_TRY(walk_tree(&w, name));
 cleanup:
-    sqlite3_finalize(st);
     set_free(&known);
     if (rc != DL_OK) dl_verify_report_free(out);
     return rc;
@@ -233,92 +278,77 @@ static int retained_from(dl_lake *lake, int64_t dataset_id, int64_t current,
     if (opts->older_than_us > 0) {
         /* Versions superseded before the cutoff go; the one current at the
         ** cutoff stays readable. */
-        sqlite3_stmt *st = NULL;
-        int rc =
-            dl_cat_prepare(lake->db,
-                           "SELECT coalesce(max(version), 1) FROM versions WHERE dataset_id = ?"
-                           " AND committed_at <= ?",
-                           &st, err);
-        if (rc != DL_OK) return rc;
-        sqlite3_bind_int64(st, 1, dataset_id);
-        sqlite3_bind_int64(st, 2, dl_now_us() - opts->older_than_us);
-        int64_t by_age = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
-        sqlite3_finalize(st);
+        int64_t by_age = 1;
+        int rc = dl_cat_version_at(lake->cat, dataset_id, dl_now_us() - opts->older_than_us,
+                                   &by_age, err);
+        if (rc == DL_ENOTFOUND)
+            by_age = 1;
+        else if (rc != DL_OK)
+            return rc;
         k = opts->keep_versions > 0 ? DL_MIN(k, by_age) : by_age;
     }
     *keep_from = DL_MIN(DL_MAX(k, 1), DL_MAX(current, 1));
     return DL_OK;
 }
 
+typedef struct vacuum_ctx {
+    dl_lake *lake;
+    path_set *doomed;
+    dl_lake_vacuum_result *out;
+} vacuum_ctx;
+
+static int vacuum_file(void *arg, int64_t file_id, const char *archive_rel, int64_t bytes,
+                       dl_error *err) {
+    vacuum_ctx *v = arg;
+    v->out->files_removed++;
+    v->out->bytes_freed += bytes;
+    if (archive_rel && set_add(v->doomed, archive_rel) != DL_OK)
+        return dl_error_set(err, DL_ENOMEM, "out of memory");
+    return dl_cat_delete_file(v->lake->cat, file_id, err);
+}
+
 int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_options *opts,
                    dl_lake_vacuum_result *out, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *ds = NULL, *files = NULL, *del = NULL, *mark = NULL;
     path_set doomed = {0};
+    dl_cat_dataset_ref *refs = NULL;
+    int64_t num_refs = 0;
     char name[DL_DATASET_NAME_MAX] = "";
     memset(out, 0, sizeof *out);
     if (opts->keep_versions <= 0 && opts->older_than_us <= 0)
         return dl_error_set(err, DL_EINVAL,
-                            "vacuum needs a retention: --keep-versions N or --older-than DURATION");
+                            "vacuum needs a retention: keep_versions or older_than_us");
     if (dataset) {
         dl_dataset_id id;
         DL_TRY(dl_dataset_parse(dataset, &id, err));
         dl_dataset_format(&id, name, sizeof name);
-        DL_TRY(dl_cat_dataset_id(lake->db, name, NULL, NULL, err));
+        DL_TRY(dl_cat_dataset_id(lake->cat, name, NULL, NULL, err));
     }
-    DL_TRY(dl_cat_exec(lake->db, "BEGIN IMMEDIATE", err));
-    DL_TRY(dl_cat_prepare(lake->db,
-                          "SELECT id, current_version FROM datasets WHERE (?1 = '' OR name = ?1)",
-                          &ds, err));
-    sqlite3_bind_text(ds, 1, name, -1, SQLITE_STATIC);
-    DL_TRY(dl_cat_prepare(lake->db,
-                          "SELECT id, archive_path, bytes FROM files WHERE dataset_id = ?"
-                          " AND version_removed IS NOT NULL AND version_removed <= ?",
-                          &files, err));
-    DL_TRY(dl_cat_prepare(lake->db, "DELETE FROM files WHERE id = ?", &del, err));
-    DL_TRY(dl_cat_prepare(lake->db,
-                          "UPDATE versions SET vacuumed = 1 WHERE dataset_id = ? AND version < ?"
-                          " AND vacuumed = 0",
-                          &mark, err));
-    while (sqlite3_step(ds) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(ds, 0), current = sqlite3_column_int64(ds, 1), keep = 0;
-        DL_TRY(retained_from(lake, id, current, opts, &keep, err));
-        sqlite3_reset(files);
-        sqlite3_bind_int64(files, 1, id);
-        sqlite3_bind_int64(files, 2, keep);
-        while (sqlite3_step(files) == SQLITE_ROW) {
-            out->files_removed++;
-            out->bytes_freed += sqlite3_column_int64(files, 2);
-            if (sqlite3_column_type(files, 1) != SQLITE_NULL &&
-                set_add(&doomed, (const char *)sqlite3_column_text(files, 1)) != DL_OK)
-                DL_FAIL(err, DL_ENOMEM, "out of memory");
-            if (!opts->dry_run) {
-                sqlite3_reset(del);
-                sqlite3_bind_int64(del, 1, sqlite3_column_int64(files, 0));
-                DL_TRY(dl_cat_step_done(lake->db, del, "deleting a file row", err));
-            }
-        }
-        sqlite3_reset(mark);
-        sqlite3_bind_int64(mark, 1, id);
-        sqlite3_bind_int64(mark, 2, keep);
-        if (!opts->dry_run) {
-            DL_TRY(dl_cat_step_done(lake->db, mark, "marking versions", err));
-            out->versions_vacuumed += sqlite3_changes(lake->db);
-        }
+    /* A dry run executes exactly the statements of the real run in the same
+    ** transaction and rolls it back: its report cannot differ. */
+    DL_TRY(dl_cat_begin(lake->cat, err));
+    DL_TRY(dl_cat_dataset_refs(lake->cat, dataset ? name : NULL, &refs, &num_refs, err));
+    vacuum_ctx vc = {lake, &doomed, out};
+    for (int64_t i = 0; i < num_refs; i++) {
+        int64_t keep = 0;
+        DL_TRY(retained_from(lake, refs[i].id, refs[i].current_version, opts, &keep, err));
+        DL_TRY(dl_cat_each_superseded(lake->cat, refs[i].id, keep, vacuum_file, &vc, err));
+        DL_TRY(dl_cat_mark_vacuumed(lake->cat, refs[i].id, keep, &out->versions_vacuumed, err));
+    }
+    if (opts->dry_run) {
+        dl_cat_rollback(lake->cat);
+        goto cleanup;
     }
     /* Catalog first, files second: a crash in between leaves only
     ** unreferenced archive files, never a catalogued file that is gone. */
-    DL_TRY(dl_cat_exec(lake->db, opts->dry_run ? "ROLLBACK" : "COMMIT", err));
-    for (int64_t i = 0; !opts->dry_run && i < doomed.count; i++) {
+    DL_TRY(dl_cat_commit(lake->cat, err));
+    for (int64_t i = 0; i < doomed.count; i++) {
         char abs[4096];
         if (dl_lake_abs_path(lake, doomed.items[i], abs, sizeof abs, err) == DL_OK) unlink(abs);
     }
 cleanup:
-    if (rc != DL_OK) sqlite3_exec(lake->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_finalize(ds);
-    sqlite3_finalize(files);
-    sqlite3_finalize(del);
-    sqlite3_finalize(mark);
+    if (rc != DL_OK) dl_cat_rollback(lake->cat);
+    free(refs);
     set_free(&doomed);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lake/dl_catalog.h"
 #include "lake/dl_fsio.h"
 #include "lake/dl_lake_internal.h"
 #include "lake/dl_layout.h"
@@ -39,11 +40,7 @@ void dl_lake_write_options_default(dl_lake_write_options *opts) {
 }
 
 /* The current file of one day, as the catalog has it at begin. */
-typedef struct live_file {
-    int32_t day;
-    int64_t file_id, version_added;
-    char sha256[65];
-} live_file;
+typedef dl_cat_live_file live_file;
 
 typedef struct dataset_state dataset_state;
 
@@ -367,46 +364,17 @@ static int compare_names(const void *a, const void *b) {
 
 static int load_dataset(dl_lake *lake, dataset_state *ds, dl_error *err) {
     int rc = DL_OK;
-    sqlite3_stmt *st = NULL;
+    bool found = false;
     dl_schema_init(&ds->union_schema);
     dl_schema_init(&ds->batch_schema);
     ds->period_us = dl_dataset_period_us(ds->id.period);
-    DL_TRY(dl_cat_prepare(
-        lake->db, "SELECT id, current_version, schema FROM datasets WHERE name = ?", &st, err));
-    sqlite3_bind_text(st, 1, ds->name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        ds->dataset_id = sqlite3_column_int64(st, 0);
-        ds->version = sqlite3_column_int64(st, 1);
-        DL_TRY(
-            dl_schema_from_json((const char *)sqlite3_column_text(st, 2), &ds->union_schema, err));
-    }
-    sqlite3_finalize(st);
-    st = NULL;
+    DL_TRY(dl_cat_dataset_state(lake->cat, ds->name, &found, &ds->dataset_id, &ds->version,
+                                &ds->union_schema, err));
     if (dl_schema_find(&ds->union_schema, "ts") < 0)
         DL_TRY(dl_schema_add_timestamp(&ds->union_schema, "ts", DL_UNIT_US, false, err));
     DL_TRY(dl_schema_add_timestamp(&ds->batch_schema, "ts", DL_UNIT_US, false, err));
-    if (!ds->dataset_id) goto cleanup;
-    DL_TRY(dl_cat_prepare(lake->db,
-                          "SELECT day, id, version_added, sha256 FROM files WHERE dataset_id = ?"
-                          " AND version_removed IS NULL ORDER BY day",
-                          &st, err));
-    sqlite3_bind_int64(st, 1, ds->dataset_id);
-    int64_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (ds->num_live == cap) {
-            cap = cap ? 2 * cap : 64;
-            live_file *grown = realloc(ds->live, (size_t)cap * sizeof *grown);
-            if (!grown) DL_FAIL(err, DL_ENOMEM, "out of memory");
-            ds->live = grown;
-        }
-        live_file *f = &ds->live[ds->num_live++];
-        f->day = (int32_t)sqlite3_column_int64(st, 0);
-        f->file_id = sqlite3_column_int64(st, 1);
-        f->version_added = sqlite3_column_int64(st, 2);
-        snprintf(f->sha256, sizeof f->sha256, "%s", (const char *)sqlite3_column_text(st, 3));
-    }
+    if (found) DL_TRY(dl_cat_live_files(lake->cat, ds->dataset_id, &ds->live, &ds->num_live, err));
 cleanup:
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -709,48 +677,34 @@ static bool day_changed(const staged_day *sd) {
 
 static int write_intent(dl_lake_txn *txn, int64_t *ops, dl_error *err) {
     int rc = DL_OK;
-    sqlite3 *db = txn->lake->db;
-    sqlite3_stmt *ins = NULL;
-    DL_TRY(dl_cat_exec(db, "BEGIN IMMEDIATE", err));
-    DL_TRY(
-        dl_cat_prepare(db,
-                       "INSERT INTO pending(owner, dataset, live_path, tmp_path, old_sha, new_sha,"
-                       " archive_path) VALUES(?, ?, ?, ?, ?, ?, ?)",
-                       &ins, err));
+    dl_catalog *cat = txn->lake->cat;
+    dl_cat_pending p;
+    DL_TRY(dl_cat_begin(cat, err));
     for (int i = 0; i < txn->num_ds; i++) {
         dataset_state *ds = &txn->ds[i];
         for (int64_t d = 0; d < ds->num_days; d++) {
             staged_day *sd = ds->days[d];
             if (!day_changed(sd)) continue;
-            char live_rel[512], archive_rel[600];
-            if (dl_layout_day_path(ds->name, sd->day, live_rel, sizeof live_rel) != DL_OK ||
+            memset(&p, 0, sizeof p);
+            snprintf(p.dataset, sizeof p.dataset, "%s", ds->name);
+            snprintf(p.tmp, sizeof p.tmp, "%s", sd->tmp_rel);
+            snprintf(p.new_sha, sizeof p.new_sha, "%s", sd->sha256);
+            if (dl_layout_day_path(ds->name, sd->day, p.live, sizeof p.live) != DL_OK ||
                 (sd->live && dl_layout_archive_path(ds->name, sd->day, sd->live->version_added,
-                                                    archive_rel, sizeof archive_rel) != DL_OK))
+                                                    p.archive, sizeof p.archive) != DL_OK))
                 DL_FAIL(err, DL_EINVAL, "path too long in %s", ds->name);
-            sqlite3_reset(ins);
-            sqlite3_bind_text(ins, 1, txn->owner, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, ds->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 3, live_rel, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(ins, 4, sd->tmp_rel, -1, SQLITE_STATIC);
             if (sd->live) {
-                sqlite3_bind_text(ins, 5, sd->live->sha256, -1, SQLITE_STATIC);
-                sqlite3_bind_text(ins, 7, archive_rel, -1, SQLITE_TRANSIENT);
-            } else {
-                sqlite3_bind_null(ins, 5);
-                sqlite3_bind_null(ins, 7);
+                snprintf(p.old_sha, sizeof p.old_sha, "%s", sd->live->sha256);
+                p.has_archive = true;
             }
-            sqlite3_bind_text(ins, 6, sd->sha256, -1, SQLITE_STATIC);
-            DL_TRY(dl_cat_step_done(db, ins, "recording the intent", err));
+            DL_TRY(dl_cat_add_pending(cat, txn->owner, &p, err));
             (*ops)++;
         }
     }
-    sqlite3_finalize(ins);
-    ins = NULL;
     dl_fault_point("intent-before-commit");
-    DL_TRY(dl_cat_exec(db, "COMMIT", err));
+    DL_TRY(dl_cat_commit(cat, err));
 cleanup:
-    sqlite3_finalize(ins);
-    if (rc != DL_OK) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != DL_OK) dl_cat_rollback(cat);
     return rc;
 }
 
@@ -794,155 +748,98 @@ static int publish_pass(dl_lake_txn *txn, bool renames, dl_error *err) {
     return DL_OK;
 }
 
-static int insert_run(dl_lake_txn *txn, const char *status, int64_t days_written, int64_t versions,
-                      int64_t *run_id, dl_error *err) {
-    sqlite3 *db = txn->lake->db;
-    sqlite3_stmt *st = NULL;
-    int rc =
-        dl_cat_prepare(db,
-                       "INSERT INTO ingest_runs(started_at, finished_at, command, status, rows_in,"
-                       " days_written, versions_created) VALUES(?, ?, ?, ?, ?, ?, ?)",
-                       &st, err);
-    if (rc != DL_OK) return rc;
-    sqlite3_bind_int64(st, 1, txn->started_at);
-    sqlite3_bind_int64(st, 2, dl_now_us());
-    sqlite3_bind_text(st, 3, txn->opts.command ? txn->opts.command : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, txn->rows_in);
-    sqlite3_bind_int64(st, 6, days_written);
-    sqlite3_bind_int64(st, 7, versions);
-    rc = dl_cat_step_done(db, st, "recording the run", err);
-    sqlite3_finalize(st);
-    *run_id = sqlite3_last_insert_rowid(db);
+/* The catalog rows of one changed day: retire the old file, add the new. */
+static int commit_day(dl_lake_txn *txn, dataset_state *ds, staged_day *sd, int64_t v,
+                      dl_error *err) {
+    dl_catalog *cat = txn->lake->cat;
+    char live_rel[512], archive_rel[600];
+    int rc = DL_OK;
+    if (dl_layout_day_path(ds->name, sd->day, live_rel, sizeof live_rel) != DL_OK)
+        return dl_error_set(err, DL_EINVAL, "path too long in %s", ds->name);
+    if (sd->live) {
+        if (dl_layout_archive_path(ds->name, sd->day, sd->live->version_added, archive_rel,
+                                   sizeof archive_rel) != DL_OK)
+            return dl_error_set(err, DL_EINVAL, "path too long in %s", ds->name);
+        rc = dl_cat_retire_file(cat, sd->live->file_id, v, archive_rel, err);
+        if (rc != DL_OK) return rc;
+    }
+    dl_cat_file_row f = {
+        .dataset_id = ds->dataset_id,
+        .day = sd->day,
+        .path = live_rel,
+        .sha256 = sd->sha256,
+        .schema_json = (const char *)sd->schema_json.data,
+        .bytes = sd->bytes,
+        .rows = sd->rows,
+        .ts_min = sd->ts_min,
+        .ts_max = sd->ts_max,
+        .version_added = v,
+        .gaps = (const int64_t *)sd->gaps.data,
+        .num_gaps = (int64_t)(sd->gaps.len / (3 * sizeof(int64_t))),
+    };
+    rc = dl_cat_add_file(cat, &f, NULL, err);
+    /* A day marked missing by a repair is whole again. */
+    if (rc == DL_OK) rc = dl_cat_clear_missing(cat, ds->dataset_id, sd->day, err);
+    return rc;
+}
+
+/* The new version of one dataset (when any of its days changed). */
+static int commit_dataset(dl_lake_txn *txn, dataset_state *ds, int64_t run_id, bool *created,
+                          dl_buf *schema_json, dl_error *err) {
+    dl_catalog *cat = txn->lake->cat;
+    int64_t added = 0, replaced = 0, rows_written = 0;
+    int rc = DL_OK;
+    *created = false;
+    for (int64_t d = 0; d < ds->num_days; d++) {
+        if (!day_changed(ds->days[d])) continue;
+        rows_written += ds->days[d]->rows;
+        if (ds->days[d]->live)
+            replaced++;
+        else
+            added++;
+    }
+    if (added + replaced == 0) return DL_OK;
+    if (!ds->dataset_id)
+        DL_TRY(dl_cat_create_dataset(cat, ds->name, &ds->id, ds->period_us, &ds->dataset_id, err));
+    int64_t v = ds->version + 1;
+    for (int64_t d = 0; d < ds->num_days; d++)
+        if (day_changed(ds->days[d])) DL_TRY(commit_day(txn, ds, ds->days[d], v, err));
+    dl_cat_version_row row = {ds->dataset_id, v,     dl_now_us(), run_id,
+                              rows_written,   added, replaced,    txn->opts.message};
+    DL_TRY(dl_cat_add_version(cat, &row, err));
+    dl_buf_reset(schema_json);
+    DL_TRY(dl_schema_to_json(&ds->union_schema, schema_json, err));
+    DL_TRY(dl_cat_update_dataset(cat, ds->dataset_id, v, (const char *)schema_json->data, err));
+    DL_TRY(dl_cat_refresh_gaps(cat, ds->dataset_id, ds->period_us, err));
+    *created = true;
+cleanup:
     return rc;
 }
 
 /* Step 5: the catalog learns the new state of every changed dataset. */
 static int final_commit(dl_lake_txn *txn, dl_lake_write_result *res, dl_error *err) {
     int rc = DL_OK;
-    sqlite3 *db = txn->lake->db;
-    sqlite3_stmt *retire = NULL, *add = NULL, *add_gap = NULL, *ver = NULL, *upd = NULL,
-                 *mkds = NULL, *clear = NULL;
+    dl_catalog *cat = txn->lake->cat;
     dl_buf schema_json = DL_BUF_INIT;
     int64_t run_id = 0, versions = 0, days = 0;
     for (int i = 0; i < txn->num_ds; i++)
         for (int64_t d = 0; d < txn->ds[i].num_days; d++) days += day_changed(txn->ds[i].days[d]);
-    DL_TRY(dl_cat_exec(db, "BEGIN IMMEDIATE", err));
-    DL_TRY(dl_cat_prepare(db, "UPDATE files SET version_removed = ?, archive_path = ? WHERE id = ?",
-                          &retire, err));
-    DL_TRY(dl_cat_prepare(
-        db,
-        "INSERT INTO files(dataset_id, day, path, sha256, bytes, rows, ts_min, ts_max,"
-        " schema, version_added) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &add, err));
-    DL_TRY(dl_cat_prepare(
-        db, "INSERT INTO file_gaps(file_id, from_ts, to_ts, missing) VALUES(?, ?, ?, ?)", &add_gap,
-        err));
-    DL_TRY(dl_cat_prepare(
-        db,
-        "INSERT INTO versions(dataset_id, version, committed_at, run_id, rows_written,"
-        " files_added, files_replaced, message) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-        &ver, err));
-    DL_TRY(dl_cat_prepare(db, "UPDATE datasets SET current_version = ?, schema = ? WHERE id = ?",
-                          &upd, err));
-    DL_TRY(dl_cat_prepare(
-        db,
-        "INSERT INTO datasets(name, exchange, market, symbol, type, period, period_us,"
-        " created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-        &mkds, err));
-    DL_TRY(insert_run(txn, days ? "ok" : "unchanged", days, 0, &run_id, err));
+    DL_TRY(dl_cat_begin(cat, err));
+    dl_cat_run_row run = {
+        txn->started_at,          dl_now_us(), txn->rows_in, days, 0, txn->opts.command,
+        days ? "ok" : "unchanged"};
+    DL_TRY(dl_cat_add_run(cat, &run, &run_id, err));
     for (int i = 0; i < txn->num_ds; i++) {
-        dataset_state *ds = &txn->ds[i];
-        int64_t added = 0, replaced = 0, rows_written = 0;
-        for (int64_t d = 0; d < ds->num_days; d++) {
-            if (!day_changed(ds->days[d])) continue;
-            rows_written += ds->days[d]->rows;
-            if (ds->days[d]->live)
-                replaced++;
-            else
-                added++;
-        }
-        if (added + replaced == 0) continue;
-        if (!ds->dataset_id) {
-            sqlite3_reset(mkds);
-            const char *vals[6] = {ds->name,      ds->id.exchange, ds->id.market,
-                                   ds->id.symbol, ds->id.type,     ds->id.period};
-            for (int k = 0; k < 6; k++) sqlite3_bind_text(mkds, k + 1, vals[k], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(mkds, 7, ds->period_us);
-            sqlite3_bind_int64(mkds, 8, dl_now_us());
-            DL_TRY(dl_cat_step_done(db, mkds, "creating a dataset", err));
-            ds->dataset_id = sqlite3_last_insert_rowid(db);
-        }
-        int64_t v = ds->version + 1;
-        for (int64_t d = 0; d < ds->num_days; d++) {
-            staged_day *sd = ds->days[d];
-            if (!day_changed(sd)) continue;
-            char live_rel[512], archive_rel[600];
-            dl_layout_day_path(ds->name, sd->day, live_rel, sizeof live_rel);
-            if (sd->live) {
-                dl_layout_archive_path(ds->name, sd->day, sd->live->version_added, archive_rel,
-                                       sizeof archive_rel);
-                sqlite3_reset(retire);
-                sqlite3_bind_int64(retire, 1, v);
-                sqlite3_bind_text(retire, 2, archive_rel, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(retire, 3, sd->live->file_id);
-                DL_TRY(dl_cat_step_done(db, retire, "retiring a file", err));
-            }
-            sqlite3_reset(add);
-            sqlite3_bind_int64(add, 1, ds->dataset_id);
-            sqlite3_bind_int64(add, 2, sd->day);
-            sqlite3_bind_text(add, 3, live_rel, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(add, 4, sd->sha256, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(add, 5, sd->bytes);
-            sqlite3_bind_int64(add, 6, sd->rows);
-            sqlite3_bind_int64(add, 7, sd->ts_min);
-            sqlite3_bind_int64(add, 8, sd->ts_max);
-            sqlite3_bind_text(add, 9, (const char *)sd->schema_json.data, (int)sd->schema_json.len,
-                              SQLITE_STATIC);
-            sqlite3_bind_int64(add, 10, v);
-            DL_TRY(dl_cat_step_done(db, add, "adding a file", err));
-            int64_t file_id = sqlite3_last_insert_rowid(db);
-            const int64_t *g = (const int64_t *)sd->gaps.data;
-            for (size_t k = 0; k + 3 <= sd->gaps.len / sizeof(int64_t); k += 3) {
-                sqlite3_reset(add_gap);
-                sqlite3_bind_int64(add_gap, 1, file_id);
-                for (int x = 0; x < 3; x++) sqlite3_bind_int64(add_gap, 2 + x, g[k + (size_t)x]);
-                DL_TRY(dl_cat_step_done(db, add_gap, "recording gaps", err));
-            }
-        }
-        sqlite3_reset(ver);
-        sqlite3_bind_int64(ver, 1, ds->dataset_id);
-        sqlite3_bind_int64(ver, 2, v);
-        sqlite3_bind_int64(ver, 3, dl_now_us());
-        sqlite3_bind_int64(ver, 4, run_id);
-        sqlite3_bind_int64(ver, 5, rows_written);
-        sqlite3_bind_int64(ver, 6, added);
-        sqlite3_bind_int64(ver, 7, replaced);
-        sqlite3_bind_text(ver, 8, txn->opts.message ? txn->opts.message : "", -1, SQLITE_STATIC);
-        DL_TRY(dl_cat_step_done(db, ver, "recording a version", err));
-        dl_buf_reset(&schema_json);
-        DL_TRY(dl_schema_to_json(&ds->union_schema, &schema_json, err));
-        sqlite3_reset(upd);
-        sqlite3_bind_int64(upd, 1, v);
-        sqlite3_bind_text(upd, 2, (const char *)schema_json.data, (int)schema_json.len,
-                          SQLITE_STATIC);
-        sqlite3_bind_int64(upd, 3, ds->dataset_id);
-        DL_TRY(dl_cat_step_done(db, upd, "updating a dataset", err));
-        DL_TRY(dl_lake_refresh_gaps(txn->lake, ds->dataset_id, ds->period_us, err));
+        bool created = false;
+        DL_TRY(commit_dataset(txn, &txn->ds[i], run_id, &created, &schema_json, err));
+        if (!created) continue;
         versions++;
-        if (res) res->last_version = v;
+        if (res) res->last_version = txn->ds[i].version + 1;
     }
-    {
-        char sql[256];
-        snprintf(sql, sizeof sql, "UPDATE ingest_runs SET versions_created = %lld WHERE id = %lld",
-                 (long long)versions, (long long)run_id);
-        DL_TRY(dl_cat_exec(db, sql, err));
-    }
-    DL_TRY(dl_cat_prepare(db, "DELETE FROM pending WHERE owner = ?", &clear, err));
-    sqlite3_bind_text(clear, 1, txn->owner, -1, SQLITE_STATIC);
-    DL_TRY(dl_cat_step_done(db, clear, "clearing the intent", err));
+    DL_TRY(dl_cat_set_run_versions(cat, run_id, versions, err));
+    DL_TRY(dl_cat_clear_pending_owner(cat, txn->owner, err));
     dl_fault_point("final-before-commit");
-    DL_TRY(dl_cat_exec(db, "COMMIT", err));
+    DL_TRY(dl_cat_commit(cat, err));
     dl_fault_point("final-after-commit");
     if (res) {
         res->run_id = run_id;
@@ -950,15 +847,8 @@ static int final_commit(dl_lake_txn *txn, dl_lake_write_result *res, dl_error *e
         res->versions_created = versions;
     }
 cleanup:
-    sqlite3_finalize(retire);
-    sqlite3_finalize(add);
-    sqlite3_finalize(add_gap);
-    sqlite3_finalize(ver);
-    sqlite3_finalize(upd);
-    sqlite3_finalize(mkds);
-    sqlite3_finalize(clear);
     dl_buf_free(&schema_json);
-    if (rc != DL_OK) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != DL_OK) dl_cat_rollback(cat);
     return rc;
 }
 
@@ -995,13 +885,7 @@ int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error 
     if (result) {
         result->rows_in = txn->rows_in;
         result->days_unchanged = unchanged;
-        sqlite3_stmt *st = NULL;
-        if (dl_cat_prepare(lake->db, "SELECT coalesce(sum(missing), 0) FROM gaps", &st, err) ==
-                DL_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            missing = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        result->missing = missing;
+        if (dl_cat_total_missing(lake->cat, &missing, err) == DL_OK) result->missing = missing;
     }
 cleanup:
     if (published) {

@@ -96,9 +96,14 @@ for ((n = 1; n <= steps; n++)); do
   rc=$( { DL_ROOT=$CR/l DL_FAULT_AT=$n "$FDL" ingest binance "$T/BTCUSDT-1m-2023-12.csv" \
     "$K/BTCUSDT-1m-2024-01.csv" >/dev/null 2>&1; echo $?; } 2>/dev/null)
   if [ $rc != 137 ]; then echo "  step $n: expected SIGKILL, exit $rc"; fault_fail=1; continue; fi
-  if ! DL_ROOT=$CR/l "$DL" verify >/dev/null; then echo "  step $n: verify not clean"; DL_ROOT=$CR/l "$DL" verify; fault_fail=1; continue; fi
+  # readers open read-only and change nothing: they must see the committed
+  # state (old or new) even before anything rolled the dead writer back
   r=$(DL_ROOT=$CR/l "$DL" read $BTC --format csv | wc -l)
-  if [ "$r" != "$rows_base" ] && [ "$r" != "$rows_new" ]; then echo "  step $n: $r rows"; fault_fail=1; fi
+  if [ "$r" != "$rows_base" ] && [ "$r" != "$rows_new" ]; then echo "  step $n: $r rows before repair"; fault_fail=1; fi
+  if ! DL_ROOT=$CR/l "$DL" verify --repair >/dev/null; then echo "  step $n: repair not clean"; DL_ROOT=$CR/l "$DL" verify; fault_fail=1; continue; fi
+  if ! DL_ROOT=$CR/l "$DL" verify >/dev/null; then echo "  step $n: verify not clean"; DL_ROOT=$CR/l "$DL" verify; fault_fail=1; continue; fi
+  r2=$(DL_ROOT=$CR/l "$DL" read $BTC --format csv | wc -l)
+  [ "$r2" = "$r" ] || { echo "  step $n: $r rows before repair, $r2 after"; fault_fail=1; }
   v1=$(DL_ROOT=$CR/l "$DL" read $BTC --as-of-version 1 --format csv | wc -l)
   [ "$v1" = "$rows_base" ] || { echo "  step $n: version 1 has $v1 rows"; fault_fail=1; }
   [ -z "$(ls -A "$CR/l/.dl/tmp")" ] || { echo "  step $n: staging left behind"; fault_fail=1; }
@@ -118,6 +123,7 @@ for ((i = 0; i < 12; i++)); do
   pid=$!
   sleep "0.$(printf '%03d' $((RANDOM % 600)))"
   kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  DL_ROOT=$CR/k "$DL" verify --repair >/dev/null 2>&1
   if ! DL_ROOT=$CR/k "$DL" verify >/dev/null; then echo "  kill $i: verify not clean"; kill_fail=1; fi
   total=0
   for d in $(DL_ROOT=$CR/k "$DL" ls --json | grep -o '"dataset":"[^"]*"' | cut -d'"' -f4); do
