@@ -495,11 +495,44 @@ DL_API int64_t dl_dataset_period_us(const char *period);
 
 typedef struct dl_lake dl_lake;
 
-/* Creates {root}, {root}/.dl and the catalog if missing (idempotent). */
+/* Creates {root}, {root}/.dl and the catalog if missing; idempotent on an
+** existing lake.  Refused (DL_EINVAL) for "/", a system directory or a home
+** directory; refused (DL_ECONFLICT) where lake data exists without a usable
+** catalog (rebuild it with dl_lake_rebuild_catalog instead: an empty catalog
+** would hide that data) and, unless flags has DL_LAKE_INIT_FORCE, in a
+** non-empty directory with other content. */
 DL_API int dl_lake_init(const char *root, dl_error *err);
-/* Opens an existing lake (DL_ENOTFOUND if there is no catalog).  Unless
-** read_only, first repairs what an interrupted writer left: pending renames
-** are rolled back and stray temporary files removed.  Owned; dl_lake_close. */
+#define DL_LAKE_INIT_FORCE 1u /* accept a non-empty directory with foreign content */
+DL_API int dl_lake_init_flags(const char *root, unsigned flags, dl_error *err);
+
+/* What dl_lake_rebuild_catalog found. */
+typedef struct dl_lake_rebuild_result {
+    bool from_catalog;        /* the catalog itself was still valid: started from it */
+    bool from_backup;         /* else started from a valid .dl/catalog.db.bak */
+    int64_t datasets;         /* datasets in the rebuilt catalog */
+    int64_t files_indexed;    /* live files newly indexed from their footers */
+    int64_t archives_indexed; /* superseded files in versions/ newly indexed */
+    int64_t days_missing;     /* catalogued days whose file is gone: marked missing */
+    int64_t quarantined;      /* unreadable day files moved to .dl/quarantine */
+    int64_t versions;         /* versions recorded in the rebuilt catalog */
+} dl_lake_rebuild_result;
+
+/* Rebuilds the catalog of a lake whose catalog is lost, empty or damaged,
+** from the files themselves: starts from the catalog if it is still valid,
+** else from the backup {root}/.dl/catalog.db.bak when that is (every version
+** up to its last commit), else from nothing; then indexes the
+** live day files and the superseded files under .dl/versions/ it does not
+** know (schema, rows and time range from each file, SHA-256 recomputed) as
+** a new version.  The old catalog is kept as .dl/catalog.db.damaged-{time}.
+** No writer may run meanwhile (the dataset locks are not taken). */
+DL_API int dl_lake_rebuild_catalog(const char *root, dl_lake_rebuild_result *out, dl_error *err);
+/* Opens an existing lake (DL_ENOTFOUND if there is no catalog, DL_ECORRUPT
+** for an empty or damaged one, DL_EUNSUPPORTED for a catalog of a newer
+** libdatalake).  Unless read_only, first repairs what an interrupted writer
+** left: pending renames are rolled back and stray temporary files removed.
+** read_only writes nothing at all (the catalog is opened read-only, so a
+** read-only mount or another user's lake works) and reads see the last
+** committed state even while a writer publishes.  Owned; dl_lake_close. */
 DL_API int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err);
 DL_API void dl_lake_close(dl_lake *lake);
 DL_API const char *dl_lake_root(const dl_lake *lake); /* borrowed */
@@ -648,7 +681,9 @@ typedef enum dl_verify_kind {
     DL_VERIFY_MISSING,      /* catalogued file does not exist */
     DL_VERIFY_UNREGISTERED, /* file in the live tree the catalog does not know */
     DL_VERIFY_STRAY_TMP,    /* temporary file of a dead writer */
-    DL_VERIFY_PENDING       /* unfinished commit of a dead writer */
+    DL_VERIFY_PENDING,      /* unfinished commit of a dead writer */
+    DL_VERIFY_FOREIGN,      /* a file outside the lake's layout: reported, never moved */
+    DL_VERIFY_MISSING_DAY   /* a day marked missing by a repair (lost or damaged file) */
 } dl_verify_kind;
 
 typedef struct dl_verify_issue {

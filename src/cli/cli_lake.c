@@ -5,6 +5,7 @@
 */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,14 @@ static dl_lake *open_lake(const cli_args *args, bool read_only) {
     dl_lake *lake = NULL;
     if (dl_lake_open(cli_lake_root_dir(args), read_only, &lake, &err) != DL_OK) {
         cli_fail(&err);
+        if (err.code == DL_ENOTFOUND)
+            fprintf(stderr,
+                    "dl: create it with `dl init --root %s` (or rebuild a lost catalog "
+                    "with `dl init --recover`)\n",
+                    cli_lake_root_dir(args));
+        else if (err.code == DL_ECORRUPT && strstr(err.message, "catalog"))
+            fprintf(stderr, "dl: rebuild the catalog with `dl init --recover --root %s`\n",
+                    cli_lake_root_dir(args));
         return NULL;
     }
     return lake;
@@ -75,24 +84,65 @@ static int print_buf(cli_buf *b, int code) {
 
 /* ---- init ---- */
 
-static const cli_option init_options[] = {ROOT_OPTION};
+static const cli_option init_options[] = {
+    ROOT_OPTION,
+    {"force", NULL, "accept a non-empty directory with other (non-lake) content"},
+    {"recover", NULL,
+     "rebuild a lost, empty or damaged catalog from the backup and the files themselves"},
+    JSON_OPTION};
 static const cli_spec init_spec = {
     "init",
-    "[--root DIR]",
+    "[--root DIR] [--force | --recover [--json]]",
     "Create an empty lake: DIR/.dl/catalog.db (SQLite, WAL) and the .dl/ work\n"
-    "directories.  Safe to run on an existing lake.\n",
+    "directories.  Safe to run on an existing lake.  Refuses /, system and home\n"
+    "directories, a directory with other content (unless --force) and a directory\n"
+    "holding lake data without a usable catalog: --recover rebuilds that catalog\n"
+    "from .dl/catalog.db.bak (written after every commit) and the files (footers,\n"
+    "SHA-256, .dl/versions/), marking days whose file is gone as missing.\n",
     init_options,
-    1,
+    4,
     0,
     0};
+
+static int recover_catalog(const char *root, bool json) {
+    dl_error err;
+    dl_lake_rebuild_result r;
+    if (dl_lake_rebuild_catalog(root, &r, &err) != DL_OK) return cli_fail(&err);
+    const char *start = r.from_catalog ? "catalog" : r.from_backup ? "backup" : "files";
+    if (json)
+        printf("{\"start\":\"%s\",\"datasets\":%" PRId64 ",\"files_indexed\":%" PRId64
+               ",\"archives_indexed\":%" PRId64 ",\"days_missing\":%" PRId64
+               ",\"quarantined\":%" PRId64 "}\n",
+               start, r.datasets, r.files_indexed, r.archives_indexed, r.days_missing,
+               r.quarantined);
+    else
+        printf("rebuilt the catalog of %s (from the %s): %" PRId64 " datasets, %" PRId64
+               " day files and %" PRId64 " archived files indexed, %" PRId64
+               " days missing, %" PRId64 " unreadable files quarantined\n",
+               root, start, r.datasets, r.files_indexed, r.archives_indexed, r.days_missing,
+               r.quarantined);
+    return cli_finish_stdout(0);
+}
 
 int cli_cmd_init(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&init_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
+    const char *root = cli_lake_root_dir(&args);
+    bool force = cli_get(&args, "force") != NULL, recover = cli_get(&args, "recover") != NULL;
+    if (force && recover)
+        return cli_usage_error(&init_spec, "--force and --recover exclude each other");
+    if (recover) return recover_catalog(root, cli_get(&args, "json") != NULL);
     dl_error err;
-    if (dl_lake_init(cli_lake_root_dir(&args), &err) != DL_OK) return cli_fail(&err);
-    printf("initialised lake at %s\n", cli_lake_root_dir(&args));
+    if (dl_lake_init_flags(root, force ? DL_LAKE_INIT_FORCE : 0, &err) != DL_OK) {
+        rc = cli_fail(&err);
+        if (err.code == DL_ECONFLICT && strstr(err.message, "rebuild"))
+            fprintf(stderr, "dl: to rebuild it: dl init --recover --root %s\n", root);
+        else if (err.code == DL_ECONFLICT)
+            fprintf(stderr, "dl: to use it anyway: dl init --force --root %s\n", root);
+        return rc;
+    }
+    printf("initialised lake at %s\n", root);
     return cli_finish_stdout(0);
 }
 
@@ -264,7 +314,9 @@ int cli_cmd_verify(int argc, char **argv) {
         return cli_fail(&err);
     }
     int64_t open_issues = 0;
-    for (int64_t i = 0; i < rep.count; i++) open_issues += !rep.issues[i].repaired;
+    /* A foreign file is reported but is not the lake's problem. */
+    for (int64_t i = 0; i < rep.count; i++)
+        open_issues += !rep.issues[i].repaired && rep.issues[i].kind != DL_VERIFY_FOREIGN;
     cli_buf b = {0};
     if (cli_get(&args, "json")) {
         cli_buf_printf(&b,

@@ -125,6 +125,9 @@ typedef enum stmt_id {
     ST_VERSION_AT,
     ST_HISTORY,
     ST_VERSION_ADD,
+    ST_VERSION_ADD_IF_MISSING,
+    ST_ARCHIVE_KNOWN,
+    ST_NEXT_VERSION_OF_DAY,
     ST_MARK_VACUUMED,
     ST_LIVE_FILES,
     ST_FILES_AT,
@@ -192,6 +195,12 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_VERSION_ADD] = "INSERT INTO versions(dataset_id, version, committed_at, run_id,"
                        " rows_written, files_added, files_replaced, message)"
                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_VERSION_ADD_IF_MISSING] = "INSERT OR IGNORE INTO versions(dataset_id, version,"
+                                  " committed_at, run_id, rows_written, files_added,"
+                                  " files_replaced, message) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_ARCHIVE_KNOWN] = "SELECT 1 FROM files WHERE archive_path = ? LIMIT 1",
+    [ST_NEXT_VERSION_OF_DAY] = "SELECT min(version_added) FROM files WHERE dataset_id = ?"
+                               " AND day = ? AND version_added > ?",
     [ST_MARK_VACUUMED] = "UPDATE versions SET vacuumed = 1 WHERE dataset_id = ? AND version < ?"
                          " AND vacuumed = 0",
     [ST_LIVE_FILES] = "SELECT day, id, version_added, sha256, bytes FROM files"
@@ -449,30 +458,6 @@ cleanup:
     return rc;
 }
 
-static int copy_file(const char *from, const char *to, dl_error *err) {
-    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = DL_OK;
-    if (in < 0) return dl_error_set(err, DL_EIO, "cannot read %s: %s", from, strerror(errno));
-    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) DL_FAIL(err, DL_EIO, "cannot create %s: %s", to, strerror(errno));
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) DL_FAIL(err, DL_EIO, "cannot read %s: %s", from, strerror(errno));
-        if (n == 0) break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) DL_FAIL(err, DL_EIO, "cannot write %s: %s", to, strerror(errno));
-            off += w;
-        }
-    }
-cleanup:
-    close(in);
-    if (out >= 0) close(out);
-    return rc;
-}
-
 /* A read-only view where SQLite cannot create the -shm (the directory is
 ** not writable): immutable when the WAL holds nothing, else a private copy
 ** of the database and its WAL (an immutable open would ignore the WAL). */
@@ -498,8 +483,8 @@ static int open_snapshot(dl_catalog *c, dl_error *err) {
     }
     snprintf(db_copy, sizeof db_copy, "%s/catalog.db", c->copy_dir);
     snprintf(wal_copy, sizeof wal_copy, "%s/catalog.db-wal", c->copy_dir);
-    DL_TRY(copy_file(c->path, db_copy, err));
-    DL_TRY(copy_file(wal, wal_copy, err));
+    DL_TRY(dl_fs_copy_file(c->path, db_copy, err));
+    DL_TRY(dl_fs_copy_file(wal, wal_copy, err));
     DL_TRY(file_uri(db_copy, "mode=ro", uri, sizeof uri, err));
     DL_TRY(open_db(c, uri, SQLITE_OPEN_READONLY, err));
 cleanup:
@@ -534,14 +519,21 @@ cleanup:
 }
 
 int dl_cat_open(const char *root, dl_cat_mode mode, dl_catalog **out, dl_error *err) {
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/.dl/catalog.db", root);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return dl_error_set(err, DL_EINVAL, "root path too long: %s", root);
+    return dl_cat_open_file(root, path, mode, out, err);
+}
+
+int dl_cat_open_file(const char *root, const char *path, dl_cat_mode mode, dl_catalog **out,
+                     dl_error *err) {
     int rc = DL_OK;
     *out = NULL;
     dl_catalog *c = calloc(1, sizeof *c);
     if (!c) return dl_error_set(err, DL_ENOMEM, "out of memory");
     snprintf(c->root, sizeof c->root, "%s", root);
-    int n = snprintf(c->path, sizeof c->path, "%s/.dl/catalog.db", root);
-    if (n < 0 || (size_t)n >= sizeof c->path)
-        DL_FAIL(err, DL_EINVAL, "root path too long: %s", root);
+    snprintf(c->path, sizeof c->path, "%s", path);
     if (mode != DL_CAT_CREATE && !dl_fs_exists(c->path))
         DL_FAIL(err, DL_ENOTFOUND, "%s is not a lake: %s does not exist", root, c->path);
     if (mode == DL_CAT_READ)
@@ -648,7 +640,7 @@ int dl_cat_backup(dl_catalog *c, const char *dest_tmp, const char *dest, dl_erro
     if (sqlite3_close(out) != SQLITE_OK) DL_FAIL(err, DL_EIO, "cannot close %s", dest_tmp);
     out = NULL;
     DL_TRY(dl_fs_fsync_path(dest_tmp, err));
-    if (rename(dest_tmp, dest) != 0)
+    if (dl_io_rename(dest_tmp, dest) != 0)
         DL_FAIL(err, DL_EIO, "cannot rename %s to %s: %s", dest_tmp, dest, strerror(errno));
 cleanup:
     if (b) sqlite3_backup_finish(b);
@@ -867,8 +859,8 @@ cleanup:
     return rc;
 }
 
-int dl_cat_add_version(dl_catalog *c, const dl_cat_version_row *v, dl_error *err) {
-    sqlite3_stmt *st = stmt(c, ST_VERSION_ADD, err);
+static int add_version(dl_catalog *c, stmt_id id, const dl_cat_version_row *v, dl_error *err) {
+    sqlite3_stmt *st = stmt(c, id, err);
     if (!st) return DL_EIO;
     int64_t vals[7] = {v->dataset_id,   v->version,     v->committed_at,  v->run_id,
                        v->rows_written, v->files_added, v->files_replaced};
@@ -876,6 +868,14 @@ int dl_cat_add_version(dl_catalog *c, const dl_cat_version_row *v, dl_error *err
     if (!v->run_id) sqlite3_bind_null(st, 4);
     sqlite3_bind_text(st, 8, v->message ? v->message : "", -1, SQLITE_TRANSIENT);
     return step_done(c, st, "recording a version", err);
+}
+
+int dl_cat_add_version(dl_catalog *c, const dl_cat_version_row *v, dl_error *err) {
+    return add_version(c, ST_VERSION_ADD, v, err);
+}
+
+int dl_cat_add_version_if_missing(dl_catalog *c, const dl_cat_version_row *v, dl_error *err) {
+    return add_version(c, ST_VERSION_ADD_IF_MISSING, v, err);
 }
 
 int dl_cat_mark_vacuumed(dl_catalog *c, int64_t dataset_id, int64_t keep_from, int64_t *marked,
@@ -1082,6 +1082,29 @@ int dl_cat_clone_file(dl_catalog *c, int64_t from_id, const char *path, int64_t 
     int rc = step_done(c, st, "restoring a file", err);
     if (rc == DL_OK && file_id) *file_id = sqlite3_last_insert_rowid(c->db);
     return rc;
+}
+
+int dl_cat_archive_known(dl_catalog *c, const char *rel, bool *known, dl_error *err) {
+    sqlite3_stmt *st = stmt(c, ST_ARCHIVE_KNOWN, err);
+    if (!st) return DL_EIO;
+    sqlite3_bind_text(st, 1, rel, -1, SQLITE_TRANSIENT);
+    int s = sqlite3_step(st);
+    *known = s == SQLITE_ROW;
+    sqlite3_reset(st);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? DL_OK : cat_fail(c, "looking up an archive", err);
+}
+
+int dl_cat_next_version_of_day(dl_catalog *c, int64_t dataset_id, int32_t day, int64_t version,
+                               int64_t *next, dl_error *err) {
+    sqlite3_stmt *st = stmt(c, ST_NEXT_VERSION_OF_DAY, err);
+    if (!st) return DL_EIO;
+    sqlite3_bind_int64(st, 1, dataset_id);
+    sqlite3_bind_int64(st, 2, day);
+    sqlite3_bind_int64(st, 3, version);
+    int s = sqlite3_step(st);
+    *next = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0; /* NULL reads as 0 */
+    sqlite3_reset(st);
+    return s == SQLITE_ROW ? DL_OK : cat_fail(c, "finding the next version of a day", err);
 }
 
 /* ------------------------------------------------------------------ */

@@ -32,6 +32,9 @@ typedef enum dl_cat_mode {
 ** libdatalake.  An older catalog is migrated in WRITE/CREATE mode and
 ** refused in READ mode (it cannot be changed there). */
 int dl_cat_open(const char *root, dl_cat_mode mode, dl_catalog **out, dl_error *err);
+/* The same on a catalog file at another path (a rebuild in progress). */
+int dl_cat_open_file(const char *root, const char *path, dl_cat_mode mode, dl_catalog **out,
+                     dl_error *err);
 void dl_cat_close(dl_catalog *cat);
 /* The format version this library writes (= number of migrations). */
 int dl_cat_format_version(void);
@@ -79,8 +82,8 @@ typedef struct dl_cat_dataset_ref {
     int64_t id, current_version, period_us;
     char name[DL_DATASET_NAME_MAX];
 } dl_cat_dataset_ref;
-int dl_cat_dataset_refs(dl_catalog *cat, const char *name, dl_cat_dataset_ref **out,
-                        int64_t *count, dl_error *err);
+int dl_cat_dataset_refs(dl_catalog *cat, const char *name, dl_cat_dataset_ref **out, int64_t *count,
+                        dl_error *err);
 
 /* ---- versions ---- */
 
@@ -97,6 +100,8 @@ typedef struct dl_cat_version_row {
     const char *message;
 } dl_cat_version_row;
 int dl_cat_add_version(dl_catalog *cat, const dl_cat_version_row *v, dl_error *err);
+/* The same, unless that version is recorded already (a rebuild). */
+int dl_cat_add_version_if_missing(dl_catalog *cat, const dl_cat_version_row *v, dl_error *err);
 /* Marks versions < keep_from vacuumed; *marked = how many changed. */
 int dl_cat_mark_vacuumed(dl_catalog *cat, int64_t dataset_id, int64_t keep_from, int64_t *marked,
                          dl_error *err);
@@ -154,6 +159,12 @@ int dl_cat_latest_archive(dl_catalog *cat, int64_t dataset_id, int32_t day, bool
 int dl_cat_clone_file(dl_catalog *cat, int64_t from_id, const char *path, int64_t version,
                       int64_t *file_id, dl_error *err);
 
+/* Does a file row keep its bytes at archive path `rel`? */
+int dl_cat_archive_known(dl_catalog *cat, const char *rel, bool *known, dl_error *err);
+/* The first version after `version` that added a file for the day (0: none). */
+int dl_cat_next_version_of_day(dl_catalog *cat, int64_t dataset_id, int32_t day, int64_t version,
+                               int64_t *next, dl_error *err);
+
 /* ---- gaps ---- */
 
 int dl_cat_gaps(dl_catalog *cat, int64_t dataset_id, dl_lake_gap **out, int64_t *count,
@@ -191,11 +202,10 @@ typedef struct dl_cat_pending {
     char old_sha[65], new_sha[65]; /* old_sha "" for a new day */
     bool has_archive;
 } dl_cat_pending;
-int dl_cat_add_pending(dl_catalog *cat, const char *owner, const dl_cat_pending *p,
-                       dl_error *err);
+int dl_cat_add_pending(dl_catalog *cat, const char *owner, const dl_cat_pending *p, dl_error *err);
 /* Pending operations of one dataset (NULL: all), newest first. */
-int dl_cat_pending_list(dl_catalog *cat, const char *dataset, dl_cat_pending **out,
-                        int64_t *count, dl_error *err);
+int dl_cat_pending_list(dl_catalog *cat, const char *dataset, dl_cat_pending **out, int64_t *count,
+                        dl_error *err);
 int dl_cat_clear_pending_dataset(dl_catalog *cat, const char *dataset, dl_error *err);
 int dl_cat_clear_pending_owner(dl_catalog *cat, const char *owner, dl_error *err);
 int dl_cat_pending_count(dl_catalog *cat, int64_t *count, dl_error *err);

@@ -114,6 +114,30 @@ int dl_fs_remove_tree(const char *path, dl_error *err) {
     return DL_OK;
 }
 
+int dl_fs_copy_file(const char *from, const char *to, dl_error *err) {
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = DL_OK;
+    if (in < 0) return dl_error_set(err, DL_EIO, "cannot read %s: %s", from, strerror(errno));
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) DL_FAIL(err, DL_EIO, "cannot create %s: %s", to, strerror(errno));
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) DL_FAIL(err, DL_EIO, "cannot read %s: %s", from, strerror(errno));
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) DL_FAIL(err, DL_EIO, "cannot write %s: %s", to, strerror(errno));
+            off += w;
+        }
+    }
+cleanup:
+    close(in);
+    if (out >= 0) close(out);
+    return rc;
+}
+
 bool dl_fs_exists(const char *path) {
     struct stat st;
     return lstat(path, &st) == 0;

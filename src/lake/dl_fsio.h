@@ -27,6 +27,8 @@ int dl_fs_syncfs(int fd, dl_error *err);
 int dl_fs_lock(const char *path, bool wait, int *fd_out, dl_error *err);
 /* rm -rf (no error when missing). */
 int dl_fs_remove_tree(const char *path, dl_error *err);
+/* Copies a file to a new path (O_EXCL, mode 0600); no fsync. */
+int dl_fs_copy_file(const char *from, const char *to, dl_error *err);
 bool dl_fs_exists(const char *path);
 /* File size in bytes, or -1 when it does not exist. */
 int64_t dl_fs_size(const char *path);

@@ -30,6 +30,23 @@ int dl_lake_abs_path(const dl_lake *lake, const char *rel, char *buf, size_t siz
     return DL_OK;
 }
 
+void dl_lake_name_path(dl_error *err, const char *path) {
+    if (err && !strstr(err->message, path)) dl_error_prefix(err, "%s", path);
+}
+
+int dl_lake_backup_catalog(dl_lake *lake, dl_error *err) {
+    char lock[4096], tmp[4096], bak[4096];
+    int rc = dl_lake_abs_path(lake, ".dl/locks/catalog-backup.lock", lock, sizeof lock, err);
+    if (rc == DL_OK) rc = dl_lake_abs_path(lake, ".dl/catalog.db.bak.tmp", tmp, sizeof tmp, err);
+    if (rc == DL_OK) rc = dl_lake_abs_path(lake, ".dl/catalog.db.bak", bak, sizeof bak, err);
+    int fd = -1;
+    /* One backup at a time, so an older snapshot never replaces a newer. */
+    if (rc == DL_OK) rc = dl_fs_lock(lock, true, &fd, err);
+    if (rc == DL_OK) rc = dl_cat_backup(lake->cat, tmp, bak, err);
+    if (fd >= 0) close(fd);
+    return rc;
+}
+
 static int make_subdirs(const char *root, dl_error *err) {
     static const char *const subdirs[] = {".dl", ".dl/locks", ".dl/tmp", ".dl/versions"};
     char path[4096];
@@ -42,9 +59,115 @@ static int make_subdirs(const char *root, dl_error *err) {
     return DL_OK;
 }
 
+/* "/", the system trees and home directories are never a lake root. */
+static bool is_system_dir(const char *real) {
+    static const char *const exact[] = {"/",      "/home",    "/root",    "/tmp",
+                                        "/var",   "/var/tmp", "/var/lib", "/mnt",
+                                        "/media", "/opt",     "/srv",     "/usr/local"};
+    static const char *const trees[] = {"/bin",   "/boot",  "/dev",    "/etc",  "/lib",
+                                        "/lib32", "/lib64", "/libx32", "/proc", "/run",
+                                        "/sbin",  "/sys",   "/usr"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(real, exact[i]) == 0) return true;
+    for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++) {
+        size_t n = strlen(trees[i]);
+        if (strncmp(real, trees[i], n) == 0 && (real[n] == 0 || real[n] == '/') &&
+            strncmp(real, "/usr/local/", 11) != 0)
+            return true;
+    }
+    const char *home = getenv("HOME");
+    char home_real[4096];
+    if (home && home[0] && realpath(home, home_real) && strcmp(real, home_real) == 0) return true;
+    /* /home/NAME itself */
+    return strncmp(real, "/home/", 6) == 0 && real[6] && !strchr(real + 6, '/');
+}
+
+/* The first day file of the lake's layout below dir (depth as in
+** dl_layout_classify), into found; false when there is none. */
+static bool find_day_file(const char *dir, int depth, char *found, size_t size) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    struct dirent *e;
+    bool hit = false;
+    while (!hit && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char child[4096];
+        struct stat st;
+        int n = snprintf(child, sizeof child, "%s/%s", dir, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof child || lstat(child, &st) != 0) continue;
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
+        dl_layout_kind kind = dl_layout_classify(e->d_name, depth, S_ISDIR(st.st_mode));
+        if (kind == DL_LAYOUT_DAY) {
+            snprintf(found, size, "%s", child);
+            hit = true;
+        } else if (kind == DL_LAYOUT_DIR) {
+            hit = find_day_file(child, depth + 1, found, size);
+        }
+    }
+    closedir(d);
+    return hit;
+}
+
+/* What an existing root holds besides .dl: the first foreign entry, and
+** whether any lake data (day files, archived versions, a catalog backup)
+** is there. */
+static void survey_root(const char *root, char *foreign, size_t fsize, char *data, size_t dsize) {
+    foreign[0] = data[0] = 0;
+    char path[4096];
+    if (!find_day_file(root, 0, data, dsize)) {
+        static const char *const lake_data[] = {".dl/versions", ".dl/catalog.db.bak"};
+        for (size_t i = 0; i < 2 && !data[0]; i++) {
+            snprintf(path, sizeof path, "%s/%s", root, lake_data[i]);
+            DIR *d = opendir(path);
+            struct dirent *e;
+            bool has = d == NULL && dl_fs_exists(path);
+            while (d && !has && (e = readdir(d)) != NULL) has = e->d_name[0] != '.';
+            if (d) closedir(d);
+            if (has) snprintf(data, dsize, "%s", path);
+        }
+    }
+    DIR *d = opendir(root);
+    struct dirent *e;
+    while (d && !foreign[0] && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".dl"))
+            snprintf(foreign, fsize, "%s/%s", root, e->d_name);
+    if (d) closedir(d);
+}
+
 int dl_lake_init(const char *root, dl_error *err) {
+    return dl_lake_init_flags(root, 0, err);
+}
+
+int dl_lake_init_flags(const char *root, unsigned flags, dl_error *err) {
     int rc = DL_OK;
     dl_catalog *cat = NULL;
+    char real[4096], catalog[4200], foreign[4096], data[4096];
+    if (!root || !root[0]) return dl_error_set(err, DL_EINVAL, "the lake root is missing");
+    if (realpath(root, real)) {
+        if (is_system_dir(real))
+            return dl_error_set(err, DL_EINVAL,
+                                "refusing to make a lake in %s: it is a system or home "
+                                "directory; give a directory of its own",
+                                real);
+        snprintf(catalog, sizeof catalog, "%s/.dl/catalog.db", root);
+        dl_error open_err;
+        if (dl_fs_size(catalog) > 0 && dl_cat_open(root, DL_CAT_WRITE, &cat, &open_err) == DL_OK)
+            goto cleanup; /* an existing lake: nothing to do (migrated if older) */
+        survey_root(root, foreign, sizeof foreign, data, sizeof data);
+        if (data[0])
+            DL_FAIL(err, DL_ECONFLICT,
+                    "%s holds lake data (%s) but %s; an empty catalog would hide that data: "
+                    "rebuild the catalog from the files instead",
+                    root, data,
+                    dl_fs_exists(catalog) ? "its catalog is empty or damaged" : "no catalog");
+        if (dl_fs_size(catalog) > 0)
+            DL_FAIL(err, DL_ECONFLICT, "%s cannot be used: %s", catalog, open_err.message);
+        if (foreign[0] && !(flags & DL_LAKE_INIT_FORCE))
+            DL_FAIL(err, DL_ECONFLICT,
+                    "%s is not empty (it holds %s); a lake needs a directory of its own "
+                    "(forcing accepts the other content)",
+                    root, foreign);
+    }
     DL_TRY(make_subdirs(root, err));
     DL_TRY(dl_cat_open(root, DL_CAT_CREATE, &cat, err));
 cleanup:
@@ -65,8 +188,7 @@ int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err)
     char catalog[4096];
     DL_TRY(dl_lake_abs_path(lake, ".dl/catalog.db", catalog, sizeof catalog, err));
     if (!dl_fs_exists(catalog))
-        DL_FAIL(err, DL_ENOTFOUND, "%s is not a lake (no %s); run `dl init --root %s` first",
-                lake->root, catalog, lake->root);
+        DL_FAIL(err, DL_ENOTFOUND, "%s is not a lake (no %s)", lake->root, catalog);
     lake->root_fd = open(lake->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lake->root_fd < 0) DL_FAIL(err, DL_EIO, "cannot open %s: %s", lake->root, strerror(errno));
     DL_TRY(dl_cat_open(lake->root, read_only ? DL_CAT_READ : DL_CAT_WRITE, &lake->cat, err));
@@ -96,11 +218,18 @@ const char *dl_lake_root(const dl_lake *lake) {
 
 /* ---- recovery ---- */
 
+static bool is_our_file(const char *path, const char *sha) {
+    char have[65];
+    dl_error ignored;
+    return dl_sha256_file(path, have, &ignored) == DL_OK && strcmp(have, sha) == 0;
+}
+
 /* Undoes one publish operation of a dead writer (see docs/lake.md):
 ** restore the superseded file from its archive link, or remove the new day
 ** file when there was none, and drop the temporary file. */
 static int undo_publish(dl_lake *lake, const char *live_rel, const char *tmp_rel,
-                        const char *old_sha, const char *archive_rel, dl_error *err) {
+                        const char *old_sha, const char *new_sha, const char *archive_rel,
+                        dl_error *err) {
     char live[4096], tmp[4096], archive[4096];
     int rc = DL_OK;
     DL_TRY(dl_lake_abs_path(lake, live_rel, live, sizeof live, err));
@@ -113,7 +242,9 @@ static int undo_publish(dl_lake *lake, const char *live_rel, const char *tmp_rel
         /* rename() of two links to one inode does nothing: drop the extra link. */
         if (unlink(archive) != 0 && errno != ENOENT)
             DL_FAIL(err, DL_EIO, "recovery: unlink %s: %s", archive, strerror(errno));
-    } else if (!old_sha) {
+    } else if (!old_sha && is_our_file(live, new_sha)) {
+        /* A new day: remove it only when it holds the bytes this commit
+        ** published, never a file someone else put there. */
         if (unlink(live) != 0 && errno != ENOENT)
             DL_FAIL(err, DL_EIO, "recovery: unlink %s: %s", live, strerror(errno));
     }
@@ -130,7 +261,7 @@ static int recover_dataset(dl_lake *lake, const char *dataset, int64_t *undone, 
     DL_TRY(dl_cat_pending_list(lake->cat, dataset, &ops, &n, err));
     for (int64_t i = 0; i < n; i++)
         DL_TRY(undo_publish(lake, ops[i].live, ops[i].tmp,
-                            ops[i].old_sha[0] ? ops[i].old_sha : NULL,
+                            ops[i].old_sha[0] ? ops[i].old_sha : NULL, ops[i].new_sha,
                             ops[i].has_archive ? ops[i].archive : NULL, err));
     if (n == 0) goto cleanup;
     /* The restored files must be durable before the intent disappears. */

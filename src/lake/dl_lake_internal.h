@@ -47,6 +47,10 @@ int dl_table_key_column(const dl_schema *schema);
 int dl_table_merge_upsert(const dl_table *old_rows, const dl_table *new_rows, dl_table *out,
                           dl_error *err);
 
+/* The gaps between consecutive rows of one day (ts sorted, us) as int64
+** triples (first missing period start, last, count) into out (reset). */
+int dl_lake_day_gaps(const int64_t *ts, int64_t n, int64_t period_us, dl_buf *out, dl_error *err);
+
 /* ---- recovery (dl_lake.c) ---- */
 
 /* Rolls back the unfinished commits of dead writers.  With `dataset` set
@@ -56,6 +60,12 @@ int dl_table_merge_upsert(const dl_table *old_rows, const dl_table *new_rows, dl
 int dl_lake_recover(dl_lake *lake, const char *dataset, int64_t *undone, dl_error *err);
 /* Removes the staging directories of dead writers below .dl/tmp. */
 int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err);
+/* Prefixes err's message with `path` unless it names it already: a message
+** names a path once. */
+void dl_lake_name_path(dl_error *err, const char *path);
+/* Copies the catalog to .dl/catalog.db.bak (online backup API, atomic
+** rename): after every commit, so a lost catalog keeps its versions. */
+int dl_lake_backup_catalog(dl_lake *lake, dl_error *err);
 /* root + "/" + rel into buf. */
 int dl_lake_abs_path(const dl_lake *lake, const char *rel, char *buf, size_t size, dl_error *err);
 

@@ -50,7 +50,7 @@ int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts
         if (rc == DL_OK) rc = dl_parquet_read_table(r, NULL, 0, &parts[i], err);
         dl_parquet_close(r);
         if (rc != DL_OK) {
-            dl_error_prefix(err, "%s", files.files[i].path);
+            dl_lake_name_path(err, files.files[i].path);
             goto cleanup;
         }
         DL_TRY(dl_schema_union(&layout, &parts[i].schema, files.files[i].path, err));

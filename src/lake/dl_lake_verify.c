@@ -32,6 +32,10 @@ const char *dl_verify_kind_name(dl_verify_kind kind) {
         return "stray-tmp";
     case DL_VERIFY_PENDING:
         return "pending";
+    case DL_VERIFY_FOREIGN:
+        return "foreign";
+    case DL_VERIFY_MISSING_DAY:
+        return "missing-day";
     }
     return "?";
 }
@@ -107,9 +111,27 @@ typedef struct walk_ctx {
     dl_error *err;
 } walk_ctx;
 
+/* Moves a lake file to .dl/quarantine/{rel} (never deletes). */
+static bool quarantine(dl_lake *lake, const char *rel, const char *abs, dl_error *err) {
+    char q_rel[4200], q[4096];
+    int n = snprintf(q_rel, sizeof q_rel, ".dl/quarantine/%s", rel);
+    if (n < 0 || (size_t)n >= sizeof q_rel) return false;
+    if (dl_lake_abs_path(lake, q_rel, q, sizeof q, err) != DL_OK) return false;
+    if (dl_fs_exists(q)) { /* an earlier quarantine of the same path: keep both */
+        n = snprintf(q_rel, sizeof q_rel, ".dl/quarantine/%s.%lld", rel, (long long)dl_now_us());
+        if (n < 0 || (size_t)n >= sizeof q_rel ||
+            dl_lake_abs_path(lake, q_rel, q, sizeof q, err) != DL_OK)
+            return false;
+    }
+    return dl_fs_mkdirs_parent(q, err) == DL_OK && dl_io_rename(abs, q) == 0;
+}
+
 /* Walks the live tree below rel ("" = root, skipping .dl) for files the
-** catalog does not know. */
-static int walk_tree(walk_ctx *w, const char *rel) {
+** catalog does not know.  Only names of the lake's layout are the lake's:
+** an unknown day file there is quarantined by a repair; anything else
+** (other names, other depths, symlinks) is foreign, reported once at its
+** top and never touched. */
+static int walk_tree(walk_ctx *w, const char *rel, int depth) {
     char abs[4096];
     int rc = rel[0] ? dl_lake_abs_path(w->lake, rel, abs, sizeof abs, w->err)
                     : (snprintf(abs, sizeof abs, "%s", w->lake->root), DL_OK);
@@ -118,7 +140,7 @@ static int walk_tree(walk_ctx *w, const char *rel) {
     if (!d)
         return errno == ENOENT
                    ? DL_OK
-                   : dl_error_set(w->err, DL_EIO, "opendir %s: %s", abs, strerror(errno));
+                   : dl_error_set(w->err, DL_EIO, "cannot list %s: %s", abs, strerror(errno));
     struct dirent *e;
     while (rc == DL_OK && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
@@ -129,20 +151,20 @@ static int walk_tree(walk_ctx *w, const char *rel) {
         rc = dl_lake_abs_path(w->lake, child, child_abs, sizeof child_abs, w->err);
         struct stat st;
         if (rc != DL_OK || lstat(child_abs, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
-            rc = walk_tree(w, child);
+        dl_layout_kind kind = S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)
+                                  ? dl_layout_classify(e->d_name, depth, S_ISDIR(st.st_mode))
+                                  : DL_LAYOUT_FOREIGN;
+        if (kind == DL_LAYOUT_FOREIGN) {
+            rc = add_issue(w->rep, DL_VERIFY_FOREIGN, child, false, w->err,
+                           "not part of the lake's layout; left in place");
+            continue;
+        }
+        if (kind == DL_LAYOUT_DIR) {
+            rc = walk_tree(w, child, depth + 1);
             continue;
         }
         if (set_has(w->known, child)) continue;
-        bool moved = false;
-        if (w->repair) {
-            char q_rel[4200], q[4096];
-            n = snprintf(q_rel, sizeof q_rel, ".dl/quarantine/%s", child);
-            if (n > 0 && (size_t)n < sizeof q_rel &&
-                dl_lake_abs_path(w->lake, q_rel, q, sizeof q, w->err) == DL_OK &&
-                dl_fs_mkdirs_parent(q, w->err) == DL_OK && dl_io_rename(child_abs, q) == 0)
-                moved = true;
-        }
+        bool moved = w->repair && quarantine(w->lake, child, child_abs, w->err);
         rc = add_issue(w->rep, DL_VERIFY_UNREGISTERED, child, moved, w->err, "not in the catalog%s",
                        moved ? "; moved to .dl/quarantine/" : "");
     }
@@ -261,7 +283,7 @@ int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_re
     DL_TRY(dl_cat_each_file(lake->cat, dataset ? name : NULL, check_file, &cc, err));
     if (known.count) qsort(known.items, (size_t)known.count, sizeof *known.items, compare_str);
     walk_ctx w = {lake, &known, repair, out, err};
-    DL_TRY(walk_tree(&w, name));
+    DL_TRY(walk_tree(&w, name, dataset ? 5 : 0));
 cleanup:
     set_free(&known);
     if (rc != DL_OK) dl_verify_report_free(out);
@@ -342,6 +364,10 @@ int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_opti
     /* Catalog first, files second: a crash in between leaves only
     ** unreferenced archive files, never a catalogued file that is gone. */
     DL_TRY(dl_cat_commit(lake->cat, err));
+    {
+        dl_error backup_err; /* as after a write: the previous backup stays */
+        dl_lake_backup_catalog(lake, &backup_err);
+    }
     for (int64_t i = 0; i < doomed.count; i++) {
         char abs[4096];
         if (dl_lake_abs_path(lake, doomed.items[i], abs, sizeof abs, err) == DL_OK) unlink(abs);

@@ -110,7 +110,7 @@ static int read_parquet_file(const char *path, dl_table *out, dl_error *err) {
     dl_parquet_reader *r = NULL;
     int rc = dl_parquet_open(path, &r, err);
     if (rc == DL_OK) rc = dl_parquet_read_table(r, NULL, 0, out, err);
-    if (rc != DL_OK) dl_error_prefix(err, "%s", path);
+    if (rc != DL_OK) dl_lake_name_path(err, path);
     dl_parquet_close(r);
     return rc;
 }
@@ -148,18 +148,52 @@ static bool sorted_unique(const dl_table *t) {
     return true;
 }
 
-static int record_gaps(staged_day *sd, const dl_table *t, int64_t period_us, dl_error *err) {
-    dl_buf_reset(&sd->gaps);
+int dl_lake_day_gaps(const int64_t *ts, int64_t n, int64_t period_us, dl_buf *out, dl_error *err) {
+    dl_buf_reset(out);
     if (period_us <= 0) return DL_OK;
-    const int64_t *ts = t->columns[dl_schema_find(&t->schema, "ts")].values;
-    for (int64_t i = 1; i < t->num_rows; i++) {
+    for (int64_t i = 1; i < n; i++) {
         int64_t delta = ts[i] - ts[i - 1];
         if (delta <= period_us) continue;
         int64_t missing = (delta - 1) / period_us;
         int64_t triple[3] = {ts[i - 1] + period_us, ts[i - 1] + missing * period_us, missing};
-        if (dl_buf_append(&sd->gaps, triple, sizeof triple) != DL_OK)
+        if (dl_buf_append(out, triple, sizeof triple) != DL_OK)
             return dl_error_set(err, DL_ENOMEM, "out of memory recording gaps");
     }
+    return DL_OK;
+}
+
+static int record_gaps(staged_day *sd, const dl_table *t, int64_t period_us, dl_error *err) {
+    const int64_t *ts = t->columns[dl_schema_find(&t->schema, "ts")].values;
+    return dl_lake_day_gaps(ts, t->num_rows, period_us, &sd->gaps, err);
+}
+
+/* The bytes a writer merges with or replaces must be the catalog's: a day
+** file the catalog does not know is never replaced (it may be the data of a
+** lost catalog), and a missing or damaged one is never merged (repair marks
+** such a day missing; a re-ingest then writes it afresh). */
+static int check_day_file(const staged_day *sd, const char *path, dl_error *err) {
+    if (!sd->live) {
+        if (!dl_fs_exists(path)) return DL_OK;
+        return dl_error_set(err, DL_ECONFLICT,
+                            "%s exists but the catalog does not know it; refusing to replace "
+                            "it (it may be the data of a lost catalog: rebuild the catalog from "
+                            "the files, or move the file away)",
+                            path);
+    }
+    char sha[65];
+    dl_error hash_err;
+    int rc = dl_sha256_file(path, sha, &hash_err);
+    if (rc == DL_ENOTFOUND)
+        return dl_error_set(err, DL_ECORRUPT,
+                            "%s is missing; the catalog's copy of this day is lost (a repair "
+                            "marks the day missing or restores an archived version)",
+                            path);
+    if (rc != DL_OK) return dl_error_set(err, rc, "%s", hash_err.message);
+    if (strcmp(sha, sd->live->sha256) != 0)
+        return dl_error_set(err, DL_ECORRUPT,
+                            "%s is damaged: its SHA-256 is %.16s..., the catalog recorded "
+                            "%.16s...; refusing to merge into it (a repair quarantines it)",
+                            path, sha, sd->live->sha256);
     return DL_OK;
 }
 
@@ -178,12 +212,13 @@ static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error 
     if (sd->staged && !sd->unchanged) {
         DL_TRY(dl_lake_abs_path(lake, sd->tmp_rel, old_path, sizeof old_path, err));
         have_old = true;
-    } else if (sd->live) {
+    } else {
         DL_TRY(dl_layout_day_path(ds->name, sd->day, live_rel, sizeof live_rel) == DL_OK
                    ? DL_OK
                    : dl_error_set(err, DL_EINVAL, "path too long for %s", ds->name));
         DL_TRY(dl_lake_abs_path(lake, live_rel, old_path, sizeof old_path, err));
-        have_old = true;
+        DL_TRY(check_day_file(sd, old_path, err));
+        have_old = sd->live != NULL;
     }
     if (have_old) DL_TRY(read_parquet_file(old_path, &old_raw, err));
     DL_TRY(merged_schema(have_old ? &old_raw.schema : NULL, &rows->schema, &layout, err));
@@ -228,7 +263,7 @@ cleanup:
     if (rc != DL_OK) {
         char date[32];
         dl_format_date((int32_t)sd->day, date, sizeof date);
-        dl_error_prefix(err, "%s day %s", ds->name, date);
+        dl_error_prefix(err, "%s %s", ds->name, date);
     }
     if (have_layout) dl_schema_free(&layout);
     dl_table_free(&old_raw);
@@ -725,7 +760,12 @@ static int publish_pass(dl_lake_txn *txn, bool renames, dl_error *err) {
                 if (rc == DL_OK) rc = dl_fs_mkdirs_parent(live, err);
                 if (rc != DL_OK) return rc;
                 dl_fault_point("rename");
-                if (dl_io_rename(other, live) != 0)
+                /* A new day is linked, which fails rather than replace a file
+                ** that appeared meanwhile; a replaced day is renamed over. */
+                if (!sd->live && dl_io_link(other, live) != 0)
+                    return dl_error_set(err, errno == EEXIST ? DL_ECONFLICT : DL_EIO,
+                                        "cannot publish %s: %s", live, strerror(errno));
+                if (!sd->live ? unlink(other) != 0 : dl_io_rename(other, live) != 0)
                     return dl_error_set(err, DL_EIO, "cannot rename %s to %s: %s", other, live,
                                         strerror(errno));
             } else if (sd->live) {
@@ -882,6 +922,12 @@ int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error 
     }
     DL_TRY(final_commit(txn, result, err));
     published = false;
+    /* The commit is durable; a failed backup leaves the previous one (the
+    ** rebuild then re-indexes the newer files), so it does not fail it. */
+    if (ops > 0) {
+        dl_error backup_err;
+        dl_lake_backup_catalog(lake, &backup_err);
+    }
     if (result) {
         result->rows_in = txn->rows_in;
         result->days_unchanged = unchanged;

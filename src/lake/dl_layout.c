@@ -152,3 +152,32 @@ int dl_layout_lock_name(const char *dataset, char *buf, size_t size) {
         if (*p == '/') *p = '~';
     return DL_OK;
 }
+
+static bool all_digits(const char *s, size_t len) {
+    if (strlen(s) != len) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isdigit((unsigned char)s[i])) return false;
+    return true;
+}
+
+dl_layout_kind dl_layout_classify(const char *name, int depth, bool is_dir) {
+    if (depth < 5) {
+        /* a dataset component: what normalise_component accepts, already
+        ** normalised (the tree only holds canonical names) */
+        char out[DL_LAKE_COMPONENT_MAX + 1];
+        dl_error ignored;
+        static const component_case cases[5] = {CASE_UPPER, CASE_UPPER, CASE_UPPER, CASE_LOWER,
+                                                CASE_KEEP};
+        if (!is_dir ||
+            normalise_component("component", name, cases[depth], false, out, &ignored) != DL_OK ||
+            strcmp(out, name) != 0)
+            return DL_LAYOUT_FOREIGN;
+        return DL_LAYOUT_DIR;
+    }
+    if (depth < 8) {
+        static const size_t widths[3] = {4, 2, 2};
+        return is_dir && all_digits(name, widths[depth - 5]) ? DL_LAYOUT_DIR : DL_LAYOUT_FOREIGN;
+    }
+    return depth == 8 && !is_dir && strcmp(name, "data.parquet") == 0 ? DL_LAYOUT_DAY
+                                                                      : DL_LAYOUT_FOREIGN;
+}

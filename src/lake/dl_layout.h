@@ -5,6 +5,7 @@
 #ifndef DL_LAYOUT_H
 #define DL_LAYOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,15 @@ int dl_layout_archive_path(const char *dataset, int32_t day, int64_t version, ch
                            size_t size);
 /* Lock file name of a dataset below .dl/locks ('/' replaced by '~'). */
 int dl_layout_lock_name(const char *dataset, char *buf, size_t size);
+
+/* What a directory entry of the live tree is, by its name and its depth
+** below the root (0 = exchange ... 4 = period, 5..7 = YYYY/MM/DD, 8 = the
+** day file). */
+typedef enum dl_layout_kind {
+    DL_LAYOUT_DIR,     /* a directory of the layout: walk into it */
+    DL_LAYOUT_DAY,     /* a day file name (data.parquet) at its depth */
+    DL_LAYOUT_FOREIGN, /* anything else: not the lake's */
+} dl_layout_kind;
+dl_layout_kind dl_layout_classify(const char *name, int depth, bool is_dir);
 
 #endif

@@ -285,24 +285,35 @@ DL_TEST(lake_write_verify_detects_damage) {
     dl_layout_day_path(DS, dl_day_of_us(DAY0) + 1, rel, sizeof rel);
     snprintf(abs, sizeof abs, "%s/%s", root, rel);
     CHECK_EQ_INT(unlink(abs), 0);
-    snprintf(stray, sizeof stray, "%s/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/05/extra.parquet", root);
+    /* a foreign file beside a day file, and a day file the catalog does not know */
+    char foreign[1024];
+    snprintf(foreign, sizeof foreign, "%s/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/05/extra.parquet",
+             root);
+    f = fopen(foreign, "wb");
+    if (f) fclose(f);
+    snprintf(stray, sizeof stray, "%s/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/09", root);
+    mkdir(stray, 0777);
+    snprintf(stray, sizeof stray, "%s/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/09/data.parquet", root);
     f = fopen(stray, "wb");
     if (f) fclose(f);
     dl_verify_report rep;
     CHECK_OK(dl_lake_verify(lake, DS, false, &rep, &err), &err);
-    int kinds[5] = {0};
+    int kinds[16] = {0};
     for (int64_t i = 0; i < rep.count; i++) kinds[rep.issues[i].kind]++;
-    CHECK_EQ_INT(rep.count, 3);
+    CHECK_EQ_INT(rep.count, 4);
     CHECK_EQ_INT(kinds[DL_VERIFY_MISMATCH], 1);
     CHECK_EQ_INT(kinds[DL_VERIFY_MISSING], 1);
     CHECK_EQ_INT(kinds[DL_VERIFY_UNREGISTERED], 1);
+    CHECK_EQ_INT(kinds[DL_VERIFY_FOREIGN], 1);
     dl_verify_report_free(&rep);
-    /* repair quarantines the unregistered file (and never deletes data) */
+    /* repair quarantines the unregistered day file (never deletes data) and
+    ** leaves the foreign file where it is */
     CHECK_OK(dl_lake_verify(lake, DS, true, &rep, &err), &err);
     dl_verify_report_free(&rep);
     CHECK(access(stray, F_OK) != 0);
+    CHECK(access(foreign, F_OK) == 0);
     snprintf(stray, sizeof stray,
-             "%s/.dl/quarantine/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/05/extra.parquet", root);
+             "%s/.dl/quarantine/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/09/data.parquet", root);
     CHECK(access(stray, F_OK) == 0);
     dl_lake_close(lake);
 }
@@ -322,7 +333,7 @@ DL_TEST(lake_write_verify_empty_catalog) {
     CHECK_OK(dl_lake_verify(lake, NULL, false, &rep, &err), &err);
     CHECK_EQ_INT(rep.files_checked, 0);
     CHECK_EQ_INT(rep.count, 1);
-    if (rep.count == 1) CHECK_EQ_INT(rep.issues[0].kind, DL_VERIFY_UNREGISTERED);
+    if (rep.count == 1) CHECK_EQ_INT(rep.issues[0].kind, DL_VERIFY_FOREIGN);
     dl_verify_report_free(&rep);
     dl_lake_close(lake);
 }

