@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_lake.h"
 #include "util/dl_timeparse.h"
@@ -305,7 +306,12 @@ int cli_cmd_verify(int argc, char **argv) {
     int rc = cli_parse(&verify_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
     bool repair = cli_get(&args, "repair") != NULL;
-    dl_lake *lake = repair ? cli_lake_open(&args) : cli_lake_open_read(&args);
+    /* Verify rolls back dead writers' unfinished commits as every writable
+    ** open does, but also checks a lake it may not write (read-only). */
+    char dl_dir[4096];
+    snprintf(dl_dir, sizeof dl_dir, "%s/.dl", cli_lake_root_dir(&args));
+    bool writable = repair || access(dl_dir, W_OK) == 0;
+    dl_lake *lake = writable ? cli_lake_open(&args) : cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_verify_report rep;

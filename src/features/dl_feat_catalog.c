@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "features/dl_feat_internal.h"
+#include "lake/dl_catalog_ext.h"
 #include "lake/dl_lake_internal.h"
 #include "util/dl_internal.h"
 
@@ -41,11 +42,11 @@ int feat_cat_prepare(dl_lake *lake, bool create, bool *present, dl_error *err) {
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     if (create && !lake->read_only) {
-        DL_TRY(dl_cat_exec(lake->db, feature_ddl, err));
+        DL_TRY(dl_cat_exec(dl_cat_db(lake->cat), feature_ddl, err));
         *present = true;
         return DL_OK;
     }
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
                           "'feature_aliases'",
                           &st, err));
@@ -128,7 +129,7 @@ int feat_cat_version(dl_lake *lake, const char *name, const char *version, feat_
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
     DL_TRY(need_tables(lake, name, err));
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "SELECT " VERSION_COLUMNS
                           " FROM feature_versions WHERE name = ?1 AND version = ?2",
                           &st, err));
@@ -137,7 +138,8 @@ int feat_cat_version(dl_lake *lake, const char *name, const char *version, feat_
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE)
         DL_FAIL(err, DL_ENOTFOUND, "feature set %s has no version %s", name, version);
-    if (s != SQLITE_ROW) DL_TRY(dl_cat_fail(lake->db, "reading a feature version", err));
+    if (s != SQLITE_ROW)
+        DL_TRY(dl_cat_fail(dl_cat_db(lake->cat), "reading a feature version", err));
     read_version_info(st, &out->info);
     out->schema_json = strdup((const char *)sqlite3_column_text(st, 10));
     out->lineage = strdup((const char *)sqlite3_column_text(st, 11));
@@ -159,7 +161,7 @@ int feat_cat_case_clash(dl_lake *lake, const char *name, char *other, size_t siz
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     other[0] = 0;
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "SELECT name FROM feature_versions WHERE lower(name) = lower(?1)"
                           " AND name != ?1 LIMIT 1",
                           &st, err));
@@ -175,8 +177,8 @@ int feat_cat_precedence_clash(dl_lake *lake, const char *name, const char *versi
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     other[0] = 0;
-    DL_TRY(
-        dl_cat_prepare(lake->db, "SELECT version FROM feature_versions WHERE name = ?1", &st, err));
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
+                          "SELECT version FROM feature_versions WHERE name = ?1", &st, err));
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
@@ -196,9 +198,9 @@ int feat_cat_insert_version(dl_lake *lake, const feat_publish_rows *r, dl_error 
     sqlite3_stmt *st = NULL;
     bool in_txn = false;
     const dl_feature_version *v = r->info;
-    DL_TRY(dl_cat_exec(lake->db, "BEGIN IMMEDIATE", err));
+    DL_TRY(dl_cat_exec(dl_cat_db(lake->cat), "BEGIN IMMEDIATE", err));
     in_txn = true;
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "INSERT INTO feature_versions(name, version, identity, committed_at,"
                           " rows, symbols, ts_min, ts_max, schema, lineage, message)"
                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -215,15 +217,15 @@ int feat_cat_insert_version(dl_lake *lake, const feat_publish_rows *r, dl_error 
     sqlite3_bind_text(st, 10, r->lineage, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, v->message, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        if (sqlite3_errcode(lake->db) == SQLITE_CONSTRAINT)
+        if (sqlite3_errcode(dl_cat_db(lake->cat)) == SQLITE_CONSTRAINT)
             DL_FAIL(err, DL_ECONFLICT,
                     "feature set %s version %s was published by another writer meanwhile", v->name,
                     v->version);
-        DL_TRY(dl_cat_fail(lake->db, "inserting a feature version", err));
+        DL_TRY(dl_cat_fail(dl_cat_db(lake->cat), "inserting a feature version", err));
     }
     sqlite3_finalize(st);
     st = NULL;
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "INSERT INTO feature_datasets(name, version, symbol, dataset,"
                           " lake_version, rows) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                           &st, err));
@@ -236,11 +238,11 @@ int feat_cat_insert_version(dl_lake *lake, const feat_publish_rows *r, dl_error 
         sqlite3_bind_text(st, 4, d->dataset, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, d->lake_version);
         sqlite3_bind_int64(st, 6, d->rows);
-        DL_TRY(dl_cat_step_done(lake->db, st, "recording a feature dataset", err));
+        DL_TRY(dl_cat_step_done(dl_cat_db(lake->cat), st, "recording a feature dataset", err));
     }
     sqlite3_finalize(st);
     st = NULL;
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "INSERT INTO feature_sources(name, version, dataset, lake_version)"
                           " VALUES(?1, ?2, ?3, ?4)",
                           &st, err));
@@ -250,15 +252,15 @@ int feat_cat_insert_version(dl_lake *lake, const feat_publish_rows *r, dl_error 
         sqlite3_bind_text(st, 2, v->version, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, r->sources[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, r->source_versions[i]);
-        DL_TRY(dl_cat_step_done(lake->db, st, "recording a feature source", err));
+        DL_TRY(dl_cat_step_done(dl_cat_db(lake->cat), st, "recording a feature source", err));
     }
     sqlite3_finalize(st);
     st = NULL;
-    DL_TRY(dl_cat_exec(lake->db, "COMMIT", err));
+    DL_TRY(dl_cat_exec(dl_cat_db(lake->cat), "COMMIT", err));
     in_txn = false;
 cleanup:
     sqlite3_finalize(st);
-    if (in_txn) sqlite3_exec(lake->db, "ROLLBACK", NULL, NULL, NULL);
+    if (in_txn) sqlite3_exec(dl_cat_db(lake->cat), "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
@@ -270,7 +272,7 @@ int feat_cat_datasets(dl_lake *lake, const char *name, const char *version, feat
     int64_t n = 0, cap = 0;
     *out = NULL;
     *count = 0;
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "SELECT symbol, dataset, lake_version, rows FROM feature_datasets"
                           " WHERE name = ?1 AND version = ?2 ORDER BY symbol",
                           &st, err));
@@ -320,7 +322,7 @@ int dl_features_versions(dl_lake *lake, const char *name, int64_t as_of, bool in
         if (name) DL_FAIL(err, DL_ENOTFOUND, "feature set %s does not exist", name);
         return DL_OK;
     }
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "SELECT " VERSION_COLUMNS " FROM feature_versions"
                           " WHERE (?1 IS NULL OR name = ?1) AND committed_at <= ?2"
                           " AND (?3 OR deleted_at IS NULL OR deleted_at > ?2)",
@@ -378,7 +380,7 @@ int dl_features_alias_set(dl_lake *lake, const char *name, const char *alias, co
         if (!present) DL_FAIL(err, DL_ENOTFOUND, "feature set %s does not exist", name);
     }
     if (lake->read_only) DL_FAIL(err, DL_EINVAL, "the lake is open read-only");
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "INSERT INTO feature_aliases(name, alias, version, set_at)"
                           " VALUES(?1, ?2, ?3, max(?4, coalesce((SELECT max(set_at) + 1"
                           " FROM feature_aliases WHERE name = ?1 AND alias = ?2), 0)))",
@@ -387,7 +389,7 @@ int dl_features_alias_set(dl_lake *lake, const char *name, const char *alias, co
     sqlite3_bind_text(st, 2, alias, -1, SQLITE_STATIC);
     if (version) sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, dl_now_us());
-    DL_TRY(dl_cat_step_done(lake->db, st, "setting an alias", err));
+    DL_TRY(dl_cat_step_done(dl_cat_db(lake->cat), st, "setting an alias", err));
 cleanup:
     sqlite3_finalize(st);
     feat_version_row_free(&row);
@@ -404,7 +406,7 @@ int dl_features_aliases(dl_lake *lake, const char *name, int64_t as_of, bool his
     *count = 0;
     DL_TRY(need_tables(lake, name, err));
     DL_TRY(dl_cat_prepare(
-        lake->db,
+        dl_cat_db(lake->cat),
         history ? "SELECT name, alias, coalesce(version, ''), set_at FROM feature_aliases"
                   " WHERE name = ?1 AND set_at <= ?2 ORDER BY seq"
                 : "SELECT a.name, a.alias, coalesce(a.version, ''), a.set_at FROM feature_aliases a"
@@ -501,19 +503,19 @@ int dl_features_delete(dl_lake *lake, const char *name, const char *version, dl_
         DL_FAIL(err, DL_ENOTFOUND, "feature set %s version %s is already deleted", name, version);
     if (lake->read_only) DL_FAIL(err, DL_EINVAL, "the lake is open read-only");
     int64_t now = dl_now_us();
-    DL_TRY(dl_cat_exec(lake->db, "BEGIN IMMEDIATE", err));
+    DL_TRY(dl_cat_exec(dl_cat_db(lake->cat), "BEGIN IMMEDIATE", err));
     in_txn = true;
     DL_TRY(dl_cat_prepare(
-        lake->db, "UPDATE feature_versions SET deleted_at = ?3 WHERE name = ?1 AND version = ?2",
-        &st, err));
+        dl_cat_db(lake->cat),
+        "UPDATE feature_versions SET deleted_at = ?3 WHERE name = ?1 AND version = ?2", &st, err));
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
-    DL_TRY(dl_cat_step_done(lake->db, st, "deleting a feature version", err));
+    DL_TRY(dl_cat_step_done(dl_cat_db(lake->cat), st, "deleting a feature version", err));
     sqlite3_finalize(st);
     st = NULL;
     /* aliases pointing at it are removed (a recorded change, like any other) */
-    DL_TRY(dl_cat_prepare(lake->db,
+    DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "INSERT INTO feature_aliases(name, alias, version, set_at)"
                           " SELECT a.name, a.alias, NULL, ?3 FROM feature_aliases a"
                           " WHERE a.name = ?1 AND a.version = ?2 AND a.seq = (SELECT max(b.seq)"
@@ -522,12 +524,12 @@ int dl_features_delete(dl_lake *lake, const char *name, const char *version, dl_
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
-    DL_TRY(dl_cat_step_done(lake->db, st, "removing aliases", err));
-    DL_TRY(dl_cat_exec(lake->db, "COMMIT", err));
+    DL_TRY(dl_cat_step_done(dl_cat_db(lake->cat), st, "removing aliases", err));
+    DL_TRY(dl_cat_exec(dl_cat_db(lake->cat), "COMMIT", err));
     in_txn = false;
 cleanup:
     sqlite3_finalize(st);
-    if (in_txn) sqlite3_exec(lake->db, "ROLLBACK", NULL, NULL, NULL);
+    if (in_txn) sqlite3_exec(dl_cat_db(lake->cat), "ROLLBACK", NULL, NULL, NULL);
     feat_version_row_free(&row);
     return rc;
 }

@@ -46,7 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lake/dl_catalog.h"
+#include "lake/dl_catalog_ext.h"
 #include "lake/dl_fsio.h"
 #include "lake/dl_lake_internal.h"
 #include "util/dl_internal.h"
@@ -1327,4 +1327,40 @@ int dl_cat_pending_count(dl_catalog *c, int64_t *count, dl_error *err) {
     if (s == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return s == SQLITE_ROW ? DL_OK : cat_fail(c, "counting pending operations", err);
+}
+
+/* ------------------------------------------------------------------ */
+/* the connection for other modules' tables (dl_catalog_ext.h)          */
+/* ------------------------------------------------------------------ */
+
+sqlite3 *dl_cat_db(dl_catalog *c) {
+    return c->db;
+}
+
+int dl_cat_fail(sqlite3 *db, const char *what, dl_error *err) {
+    return dl_error_set(err, DL_EIO, "catalog: %s: %s", what,
+                        db ? sqlite3_errmsg(db) : "no connection");
+}
+
+int dl_cat_exec(sqlite3 *db, const char *sql, dl_error *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = dl_error_set(err, DL_EIO, "catalog: %s (in: %.60s)", msg ? msg : "error", sql);
+        sqlite3_free(msg);
+        return rc;
+    }
+    return DL_OK;
+}
+
+int dl_cat_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dl_error *err) {
+    if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
+        return dl_error_set(err, DL_EIO, "catalog: cannot prepare \"%.60s\": %s", sql,
+                            sqlite3_errmsg(db));
+    return DL_OK;
+}
+
+int dl_cat_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, dl_error *err) {
+    int s = sqlite3_step(st);
+    if (s != SQLITE_DONE && s != SQLITE_ROW) return dl_cat_fail(db, what, err);
+    return DL_OK;
 }

@@ -153,8 +153,7 @@ static int record_file(rebuild *rb, char parts[9][DL_LAKE_COMPONENT_MAX + 2], co
         return DL_OK;
     }
     char name[DL_DATASET_NAME_MAX];
-    snprintf(name, sizeof name, "%s/%s/%s/%s/%s", parts[0], parts[1], parts[2], parts[3],
-             parts[4]);
+    snprintf(name, sizeof name, "%s/%s/%s/%s/%s", parts[0], parts[1], parts[2], parts[3], parts[4]);
     dl_dataset_id id;
     dl_error ignored;
     if (dl_dataset_parse(name, &id, &ignored) != DL_OK) return DL_OK;
@@ -272,8 +271,8 @@ static int add_row(ds_rebuild *d, const found_file *f, const file_facts *facts,
     int rc = dl_cat_add_file(d->rb->cat, &row, NULL, err);
     if (rc == DL_OK) rc = dl_schema_union(&d->schema, &facts->schema, f->rel, err);
     if (rc == DL_OK && version_added != d->version) {
-        dl_cat_version_row v = {d->id, version_added, facts->mtime_us, 0, 0, 0, 0,
-                                "reconstructed from the files"};
+        dl_cat_version_row v = {
+            d->id, version_added, facts->mtime_us, 0, 0, 0, 0, "reconstructed from the files"};
         rc = dl_cat_add_version_if_missing(d->rb->cat, &v, err);
     }
     d->changed = true;
@@ -404,8 +403,9 @@ static int rebuild_dataset(rebuild *rb, ds_work *w, dl_error *err) {
     DL_TRY(rebuild_gone(&d, rows, num_rows, seen, err));
     DL_TRY(rebuild_archives(&d, err));
     if (d.changed) {
-        dl_cat_version_row v = {d.id,          d.version, dl_now_us(), 0,
-                                d.rows_written, d.added,   d.replaced,  "catalog rebuilt from the files"};
+        dl_cat_version_row v = {
+            d.id,           d.version, dl_now_us(), 0,
+            d.rows_written, d.added,   d.replaced,  "catalog rebuilt from the files"};
         DL_TRY(dl_cat_add_version(rb->cat, &v, err));
         if (dl_schema_find(&d.schema, "ts") < 0)
             DL_TRY(dl_schema_add_timestamp(&d.schema, "ts", DL_UNIT_US, false, err));

@@ -12,7 +12,6 @@
 #include "util/dl_internal.h"
 #include "util/dl_json.h"
 
-
 int dl_schema_to_json(const dl_schema *schema, dl_buf *out, dl_error *err) {
     int rc = dl_buf_append_u8(out, '[');
     for (int i = 0; rc == DL_OK && i < schema->num_fields; i++) {
