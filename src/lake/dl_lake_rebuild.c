@@ -186,7 +186,7 @@ static int walk(rebuild *rb, const char *top_rel, const char *sub, int depth,
         struct stat st;
         n = snprintf(child, sizeof child, "%s/%s", dir, e->d_name);
         if (n < 0 || (size_t)n >= sizeof child || lstat(child, &st) != 0) continue;
-        snprintf(parts[depth], DL_LAKE_COMPONENT_MAX + 2, "%s", e->d_name);
+        memcpy(parts[depth], e->d_name, strlen(e->d_name) + 1); /* length checked above */
         n = snprintf(rel, sizeof rel, "%s%s%s%s%s", top_rel, top_rel[0] ? "/" : "", sub,
                      sub[0] ? "/" : "", e->d_name);
         if (n < 0 || (size_t)n >= DL_CAT_PATH_MAX) continue;
