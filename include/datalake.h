@@ -1108,6 +1108,18 @@ DL_API int dl_arrow_export_schema(const dl_schema *schema, struct ArrowSchema *o
 ** Lake section for what that allows).
 */
 
+/* A stream over any producer of batches of `schema` (copied): next(ctx,
+** batch, err) fills batch (initialised with the schema, empty) with the
+** next rows -- 0 rows mean the end -- or returns an error, which the stream
+** reports through get_last_error; it is not called again after the end or
+** an error.  close(ctx) (may be NULL) runs exactly once, when the stream
+** ends, fails or is released.  On failure here nothing is called. */
+typedef int (*dl_batch_next_fn)(void *ctx, dl_table *batch, dl_error *err);
+typedef void (*dl_batch_close_fn)(void *ctx);
+DL_API int dl_arrow_stream_from_batches(const dl_schema *schema, dl_batch_next_fn next,
+                                        dl_batch_close_fn close, void *ctx,
+                                        struct ArrowArrayStream *out, dl_error *err);
+
 /* A Parquet file as a stream, one array per row group, of the selected
 ** columns (file column indices, in this order; NULL/0 = all).  On success
 ** the stream owns r (its release closes r); on failure r stays the caller's. */

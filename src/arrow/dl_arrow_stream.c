@@ -186,6 +186,15 @@ void dl_arrow_stream_set_max_var_bytes(struct ArrowArrayStream *s, int64_t max_b
     state_of(s)->max_var_bytes = max_bytes;
 }
 
+int dl_arrow_stream_from_batches(const dl_schema *schema, dl_batch_next_fn next,
+                                 dl_batch_close_fn close, void *ctx, struct ArrowArrayStream *out,
+                                 dl_error *err) {
+    if (!schema || !next || !out)
+        return dl_error_set(err, DL_EINVAL, "arrow stream: no schema, producer or output");
+    dl_batch_source src = {ctx, next, close};
+    return dl_arrow_stream_from_source(schema, &src, out, err);
+}
+
 /* ---- a Parquet file, one batch per row group ---- */
 
 typedef struct parquet_source {

@@ -15,8 +15,13 @@
 ** null for null.
 **
 ** Usage: dl_ipc_fixture [--rows N] [--batches B] [--out FILE] [--expected FILE]
+**                       [--via-stream]
 **   rows default 1000, batches default 1 (rows split evenly; more batches
 **   than rows gives empty batches); the stream goes to stdout by default.
+**   --via-stream: the batches go through the library's ArrowArrayStream
+**   (dl_arrow_stream_from_batches) and dl_arrow_stream_write_ipc, the path
+**   the data server and bindings use; a stream has no empty batches, so
+**   those are left out (and "batches" counts the others).
 */
 #include <inttypes.h>
 #include <math.h>
@@ -217,9 +222,41 @@ static int write_expected(const char *path, const dl_table *table, int batches) 
     return fclose(f) == 0 ? 0 : 1;
 }
 
+/* ---- the batches as an ArrowArrayStream ---- */
+
+typedef struct batch_producer {
+    int64_t rows;
+    int batches, next;
+} batch_producer;
+
+static int produce_batch(void *ctx, dl_table *batch, dl_error *err) {
+    batch_producer *p = ctx;
+    while (p->next < p->batches) {
+        int b = p->next++;
+        int64_t from = p->rows * b / p->batches, to = p->rows * (b + 1) / p->batches;
+        if (to > from) return fill_rows(batch, from, to - from, err);
+    }
+    return DL_OK; /* no rows: the end */
+}
+
+static int non_empty_batches(int64_t rows, int batches) {
+    int n = 0;
+    for (int b = 0; b < batches; b++) n += rows * (b + 1) / batches > rows * b / batches;
+    return n;
+}
+
+static int write_via_stream(const dl_schema *schema, int64_t rows, int batches, FILE *out,
+                            dl_error *err) {
+    batch_producer p = {rows, batches, 0};
+    struct ArrowArrayStream stream;
+    int rc = dl_arrow_stream_from_batches(schema, produce_batch, NULL, &p, &stream, err);
+    if (rc == DL_OK) rc = dl_arrow_stream_write_ipc(&stream, dl_write_to_file, out, NULL, err);
+    return rc;
+}
+
 static int usage(void) {
-    fprintf(stderr,
-            "usage: dl_ipc_fixture [--rows N] [--batches B] [--out FILE] [--expected FILE]\n");
+    fprintf(stderr, "usage: dl_ipc_fixture [--rows N] [--batches B] [--out FILE] [--expected FILE] "
+                    "[--via-stream]\n");
     return 2;
 }
 
@@ -227,7 +264,12 @@ int main(int argc, char **argv) {
     int64_t rows = 1000;
     int batches = 1;
     const char *out_path = NULL, *expected_path = NULL;
+    bool via_stream = false;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--via-stream") == 0) {
+            via_stream = true;
+            continue;
+        }
         if (i + 1 >= argc) return usage();
         if (strcmp(argv[i], "--rows") == 0)
             rows = strtoll(argv[++i], NULL, 10);
@@ -254,6 +296,11 @@ int main(int argc, char **argv) {
     }
     if (make_schema(&schema, &err) != DL_OK) goto done;
     if (dl_table_init(&table, &schema, &err) != DL_OK) goto done;
+    if (via_stream) {
+        if (write_via_stream(&schema, rows, batches, out, &err) != DL_OK) goto done;
+        batches = non_empty_batches(rows, batches);
+        goto written;
+    }
     if (dl_ipc_writer_open(&schema, dl_write_to_file, out, &w, &err) != DL_OK) goto done;
     for (int b = 0; b < batches; b++) {
         int64_t from = rows * b / batches, to = rows * (b + 1) / batches;
@@ -264,6 +311,7 @@ int main(int argc, char **argv) {
     int rc = dl_ipc_writer_close(w, &err);
     w = NULL;
     if (rc != DL_OK) goto done;
+written:
     if (fflush(out) != 0) {
         perror("dl_ipc_fixture: writing the stream");
         goto done;
