@@ -909,6 +909,43 @@ DL_API void dl_query_close(dl_query *q);
 struct ArrowArrayStream;
 DL_API int dl_query_arrow_stream(dl_query *q, struct ArrowArrayStream *out, dl_error *err);
 
+/* ---- as-of join of two datasets (dl_join.c): `dl join`, the data server ---- */
+
+typedef struct dl_join_spec {
+    const char *left, *right;   /* one dataset each (no glob); borrowed until open returns */
+    const char *on;             /* key column, sorted on both sides (default "ts") */
+    int64_t tolerance_us;       /* right rows older than key - tolerance do not match
+                                   (-1 = no limit, the default; 0 = exact keys) */
+    int64_t right_delay_us;     /* a right row is known this long after its key (klines
+                                   stamped with their open time: the period); 0..366 days */
+    int64_t ts_from, ts_to;     /* left range, us, half-open (default unbounded) */
+    const char *const *columns; /* output columns of the full join, in order (NULL = all):
+                                   left columns, then the right ones except the key,
+                                   prefixed right_ when the name exists on the left */
+    int num_columns;
+    int threads;              /* decode threads per side (0 = all cores) */
+    int64_t max_buffer_bytes; /* read-ahead per side (see dl_query_spec; 0 = default) */
+} dl_join_spec;
+
+DL_API void dl_join_spec_default(dl_join_spec *spec);
+
+/*
+** Each left row with the latest right row whose key is <= its own (point in
+** time, no look-ahead); unmatched left rows get null right columns.  Both
+** sides stream through dl_query (bounded memory).  Owned; dl_join_close.
+** The lake must outlive the join.  One thread at a time per join.
+*/
+typedef struct dl_join dl_join;
+DL_API int dl_join_open(dl_lake *lake, const dl_join_spec *spec, dl_join **out, dl_error *err);
+DL_API const dl_schema *dl_join_schema(const dl_join *j); /* borrowed */
+/* Fills batch (dl_table_init'ed with dl_join_schema; cleared here) with the
+** next non-empty batch; 0 rows = the end. */
+DL_API int dl_join_next(dl_join *j, dl_table *batch, dl_error *err);
+DL_API void dl_join_close(dl_join *j);
+/* The join's results as an Arrow C stream: on success the stream owns j
+** (its release closes j); on failure j stays the caller's. */
+DL_API int dl_join_arrow_stream(dl_join *j, struct ArrowArrayStream *out, dl_error *err);
+
 /* ---- result sinks: table, CSV, JSONL, Parquet, Arrow IPC (dl_sink.c) ---- */
 
 /*
