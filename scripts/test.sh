@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # test.sh -- the whole test suite: installs what is missing, builds the
 # release and sanitizer (ASan+UBSan) builds and the fuzz targets, then runs
-# unit tests (both builds), CLI tests, interoperability tests against DuckDB
-# and Polars, and a short fuzz run of every libFuzzer target.
+# the static checks (clang-format, clang-tidy: any finding fails), unit
+# tests (both builds), the fuzz seed corpora as regression tests (both
+# builds), CLI tests, interoperability tests against DuckDB and Polars, and
+# a short fuzz run of every libFuzzer target.  Needs nothing outside the
+# repository (scripts/setup.sh installs the Debian packages and npm peers).
 # Usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer build and fuzzing)
 # Env:   DL_FUZZ_SECONDS (default 20 per target)
+# Adding a test: one `step "NAME" CMD...` line in the section it belongs to;
+# a step passes when CMD exits 0.  Per-build loops take the build directory.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
@@ -21,9 +26,24 @@ step() { # step NAME CMD...
   else failed=$((failed + 1)); failures+=("$name"); echo "--- FAIL $name ($((SECONDS - t0)) s)"; fi
 }
 
+# replay_corpora BUILD: every fuzz target's seed corpus through BUILD/replay/fuzz_*
+replay_corpora() {
+  local b=$1 f
+  for f in "$b"/replay/fuzz_*; do
+    [ -x "$f" ] && step "fuzz corpus replay $(basename "$f") ($(basename "$b"))" \
+      env ASAN_OPTIONS=detect_leaks=1 "$f" "fuzz/corpus/${f##*/fuzz_}"
+  done
+}
+
+# ---- static checks ----
+step "format check (clang-format)" make -s format-check
+step "static analysis (clang-tidy)" make -s tidy
+
+# ---- release build ----
 step "build release" make -j"$jobs" MODE=release all bench
 step "build fault injection (test only)" make -j"$jobs" MODE=fault all
 step "unit tests (release)" build/release/dl_tests
+replay_corpora build/release
 step "abi: exports = header" tests/abi/test_exports.sh build/release/libdatalake.so
 step "abi: header alone (C99, C++11)" tests/abi/test_header.sh
 step "abi: make install + pkg-config (shared, static)" tests/abi/test_install.sh
@@ -34,9 +54,11 @@ done
 step "interop (DuckDB, Polars)" node tests/interop/run.mjs --dl build/release/dl
 step "interop (Arrow IPC: apache-arrow, Polars)" node tests/interop/arrow_ipc.mjs --tools build/release/tools
 step "interop (peer benchmark cases: dl vs DuckDB/Polars over dl's lake)" env DL=build/release/dl tests/interop/peers_on_lake.sh
+# ---- sanitizer build and fuzzing (skipped by --quick) ----
 if [ $quick = 0 ]; then
   step "build asan" make -j"$jobs" MODE=asan all
   step "unit tests (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/dl_tests
+  replay_corpora build/asan
   for t in tests/cli/test_*.sh; do
     [ -e "$t" ] && step "cli $(basename "$t" .sh) (asan)" env DL=build/asan/dl bash "$t"
   done

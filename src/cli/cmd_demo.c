@@ -23,7 +23,6 @@
 
 extern char **environ;
 
-
 static const cli_option demo_options[] = {
     {"dir", "DIR",
      "work here (sample/ and lake/ are created inside and kept); default: a temporary "
@@ -114,10 +113,9 @@ static int write_day(FILE *f, const sample_symbol *s, int day, double *price, ui
             continue;
         int64_t open_ms = sample_start_ms + ((int64_t)day * MINUTES_PER_DAY + m) * 60000;
         double vwap = (open + high + low + close) / 4;
-        if (fprintf(f,
-                    "%lld,%.8f,%.8f,%.8f,%.8f,%.8f,%lld,%.8f,%ld,%.8f,%.8f,0\n",
-                    (long long)open_ms, open, high, low, close, volume,
-                    (long long)(open_ms + 59999), volume * vwap, trades, taker, taker * vwap) < 0)
+        if (fprintf(f, "%lld,%.8f,%.8f,%.8f,%.8f,%.8f,%lld,%.8f,%ld,%.8f,%.8f,0\n",
+                    (long long)open_ms, open, high, low, close, volume, (long long)open_ms + 59999,
+                    volume * vwap, trades, taker, taker * vwap) < 0)
             return -1;
     }
     return 0;
@@ -160,8 +158,7 @@ static int write_sample(const char *dir, char ***paths_out, int *count_out, dl_e
 /* Prints "$ dl ARGS" and runs this binary with ARGS; returns its exit code. */
 static int run_step(const char *title, char *const *args) {
     printf("\n== %s\n$ dl", title);
-    for (int i = 0; args[i]; i++)
-        printf(strpbrk(args[i], " *\"") ? " '%s'" : " %s", args[i]);
+    for (int i = 0; args[i]; i++) printf(strpbrk(args[i], " *\"") ? " '%s'" : " %s", args[i]);
     printf("\n");
     fflush(stdout);
     char *argv[64] = {"dl"};
@@ -174,7 +171,8 @@ static int run_step(const char *title, char *const *args) {
         return CLI_EXIT_ERROR;
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : CLI_EXIT_ERROR;
 }
 
@@ -194,13 +192,13 @@ static int run_job(const char *dir, char **files, int num_files) {
     char *ls[] = {"ls", NULL};
     char *gaps_btc[] = {"gaps", "BINANCE/SPOT/BTCUSDT/raw/1m", NULL};
     char *gaps_eth[] = {"gaps", "BINANCE/SPOT/ETHUSDT/raw/1m", NULL};
-    char *query[] = {"query",   "BINANCE/SPOT/*/raw/1m",
-                     "--from",  "2024-01-02T14:00:00Z",
-                     "--to",    "2024-01-02T16:00:00Z",
-                     "--where", "volume > 25 and close > 40000",
+    char *query[] = {"query",     "BINANCE/SPOT/*/raw/1m",
+                     "--from",    "2024-01-02T14:00:00Z",
+                     "--to",      "2024-01-02T16:00:00Z",
+                     "--where",   "volume > 25 and close > 40000",
                      "--columns", "ts,close,volume",
-                     "--tail",  "5",
-                     "--stats", NULL};
+                     "--tail",    "5",
+                     "--stats",   NULL};
     char *resample[] = {"resample", "BINANCE/SPOT/BTCUSDT/raw/1m", "--to", "1h", NULL};
     char *hourly[] = {"query", "BINANCE/SPOT/BTCUSDT/agg/1h", "--from", "2024-01-02T08:00:00Z",
                       "--to",  "2024-01-02T14:00:00Z",        NULL};

@@ -459,6 +459,8 @@ static void free_txn(dl_lake_txn *txn) {
     for (int i = 0; i < txn->num_ds; i++) {
         dataset_state *ds = &txn->ds[i];
         for (int64_t d = 0; d < ds->num_days; d++) {
+            /* num_days > 0 only once days is allocated (the analyzer misses it) */
+            // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
             staged_day *sd = ds->days[d];
             dl_table_free(&sd->buffered);
             dl_buf_free(&sd->schema_json);

@@ -427,6 +427,9 @@ int dl_dba_decode(const uint8_t *src, size_t len, int64_t n, dl_bytes_view *out,
             out[i].len = 0;
             continue;
         }
+        /* pl <= the previous value's length (checked above), so pl > 0 means
+        ** prev points at that value */
+        // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
         if (pl) memcpy(dst, prev, pl);
         if (sl) memcpy(dst + pl, out[i].ptr, sl);
         out[i].ptr = dst;

@@ -149,6 +149,8 @@ typedef struct dl_pq_page_encoding_stats {
     int32_t page_type, encoding, count;
 } dl_pq_page_encoding_stats;
 
+/* fields in parquet.thrift's order; one per column chunk, so padding does not matter */
+// NOLINTNEXTLINE(clang-analyzer-optin.performance.Padding)
 typedef struct dl_pq_column_meta {
     int32_t type;
     int32_t *encodings; /* arena */

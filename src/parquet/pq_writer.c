@@ -1131,6 +1131,7 @@ static int write_footer(dl_parquet_writer *w, dl_error *err) {
     DL_TRY(emit(w, tmp.data, tmp.len, err));
     uint8_t trailer[8];
     dl_store_u32le(trailer, (uint32_t)tmp.len);
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): the 4 magic bytes, no terminator
     memcpy(trailer + 4, "PAR1", 4);
     DL_TRY(emit(w, trailer, 8, err));
     DL_TRY(flush_out(w, err));

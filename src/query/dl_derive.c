@@ -302,7 +302,7 @@ int dl_lake_resample(dl_lake *lake, const char *source, const char *period,
     }
 
     static const char *const tick_columns[TICK_COLUMNS] = {"ts", "price", "qty"};
-    for (int64_t i = 0; i < now.count && res.days_recomputed > 0; i++) {
+    for (int64_t i = 0; changed && i < now.count && res.days_recomputed > 0; i++) {
         if (!changed[i]) continue;
         int64_t last = i;
         while (last + 1 < now.count && changed[last + 1]) last++;

@@ -613,7 +613,7 @@ bool dl_expr_may_match(const dl_expr *e, const dl_stats *stats) {
 ** before `first` are all kept and stay where they are. */
 #define DEFINE_COMPACT(suffix, ctype)                                                              \
     static void compact_##suffix(void *values, const uint8_t *sel, int64_t first, int64_t n) {     \
-        ctype *v = values;                                                                         \
+        ctype *v = values; /* NOLINT(bugprone-macro-parentheses): ctype is a type */               \
         int64_t j = first;                                                                         \
         for (int64_t i = first; i < n; i++) {                                                      \
             v[j] = v[i]; /* branch-free: j only advances past kept rows */                         \

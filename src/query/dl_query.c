@@ -426,6 +426,8 @@ typedef struct file_scan {
 static int read_rows(file_scan *fs, int g, int64_t begin, int64_t end, dl_table *t, dl_error *err) {
     const dl_schema *scan = &fs->q->scan_schema;
     for (int c = 0; c < scan->num_fields; c++) {
+        /* file_col has a slot for every scan column (open_file_scan) */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
         int fc = fs->file_col[c];
         int rc;
         if (fc < 0) {

@@ -77,6 +77,8 @@ static int layout_js(bool negative, const char *digits, int k, int point, char *
         memcpy(p, digits, (size_t)k);
         p += k;
     } else { /* exponent notation */
+        /* callers pass k >= 1 digits */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
         *p++ = digits[0];
         if (k > 1) {
             *p++ = '.';
