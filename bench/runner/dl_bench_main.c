@@ -125,10 +125,10 @@ static int parse_args(int argc, char **argv, bench_args *a) {
         }
         if (strncmp(arg, "--", 2) != 0) return usage_error("unexpected argument '%s'", arg);
         const char *eq = strchr(arg, '=');
-        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - arg - 2) : (int)strlen(arg + 2), arg + 2);
         size_t k = 0, n = sizeof opts / sizeof opts[0];
-        while (k < n && !(strlen(opts[k].name) == len && strncmp(opts[k].name, arg + 2, len) == 0))
-            k++;
+        while (k < n && strcmp(opts[k].name, key) != 0) k++;
         if (k == n) return usage_error("unknown option '%s'", arg);
         const char *value = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
         if (!value) return usage_error("--%s needs a value", opts[k].name);

@@ -298,6 +298,7 @@ static void *worker_main(void *arg) {
         staged_day *sd = txn->queue[0];
         dl_table rows = txn->queue_rows[0];
         txn->queue_len--;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
         memmove(txn->queue, txn->queue + 1, (size_t)txn->queue_len * sizeof *txn->queue);
         memmove(txn->queue_rows, txn->queue_rows + 1,
                 (size_t)txn->queue_len * sizeof *txn->queue_rows);
@@ -347,6 +348,7 @@ static int submit_day(dl_lake_txn *txn, staged_day *sd, dl_error *err) {
     }
     if (txn->queue_len == txn->queue_cap) {
         int cap = txn->queue_cap ? 2 * txn->queue_cap : 8;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
         staged_day **q = realloc(txn->queue, (size_t)cap * sizeof *q);
         if (q) txn->queue = q;
         dl_table *qr = q ? realloc(txn->queue_rows, (size_t)cap * sizeof *qr) : NULL;
@@ -458,8 +460,10 @@ static void free_txn(dl_lake_txn *txn) {
     stop_workers(txn);
     for (int i = 0; i < txn->num_ds; i++) {
         dataset_state *ds = &txn->ds[i];
+        /* num_ds > 0 only once ds is allocated, num_days > 0 only once days is
+        ** (the analyzer does not relate the counts to the arrays) */
+        // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
         for (int64_t d = 0; d < ds->num_days; d++) {
-            /* num_days > 0 only once days is allocated (the analyzer misses it) */
             // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
             staged_day *sd = ds->days[d];
             dl_table_free(&sd->buffered);
@@ -560,6 +564,7 @@ static staged_day *find_day(dataset_state *ds, int32_t day, bool create) {
     if (!create) return NULL;
     if (ds->num_days == ds->cap_days) {
         int64_t cap = ds->cap_days ? 2 * ds->cap_days : 64;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
         staged_day **grown = realloc(ds->days, (size_t)cap * sizeof *grown);
         if (!grown) return NULL;
         ds->days = grown;
@@ -579,6 +584,7 @@ static staged_day *find_day(dataset_state *ds, int32_t day, bool create) {
             b = mid;
     }
     if (a < ds->num_live && ds->live[a].day == day) sd->live = &ds->live[a];
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     memmove(ds->days + lo + 1, ds->days + lo, (size_t)(ds->num_days - lo) * sizeof *ds->days);
     ds->days[lo] = sd;
     ds->num_days++;

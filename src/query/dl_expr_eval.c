@@ -428,6 +428,7 @@ int dl_expr_eval(const dl_expr *e, const dl_table *t, uint8_t *sel, int64_t *mat
     if (matches) *matches = 0;
     if (!e || !t || (!sel && t->num_rows > 0) || t->num_rows < 0)
         return dl_error_set(err, DL_EINVAL, "filter: invalid arguments to dl_expr_eval");
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     cols = calloc((size_t)DL_MAX(e->num_columns, 1), sizeof *cols);
     /* tree levels of child masks + the root's F mask + the validity bytes */
     scratch = malloc(((size_t)e->tree_depth * 2 + 2) * CHUNK);

@@ -971,6 +971,7 @@ static int parse_chain(parser *p, expr_kind kind, expr_node **out) {
             *out = child;
             goto cleanup;
         }
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
         if (dl_buf_append(&kids, &child, sizeof child) != DL_OK) DL_TRY(out_of_memory(p));
         if (p->tok.kind != separator) break;
         DL_TRY(next_token(p));
@@ -978,6 +979,7 @@ static int parse_chain(parser *p, expr_kind kind, expr_node **out) {
     expr_node *n = new_node(p, kind);
     if (!n || !(n->children = dl_arena_alloc(&p->expr->arena, kids.len))) DL_TRY(out_of_memory(p));
     memcpy(n->children, kids.data, kids.len);
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     n->num_children = (int)(kids.len / sizeof child);
     *out = n;
 cleanup:
