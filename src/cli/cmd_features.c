@@ -625,7 +625,10 @@ static int cmd_info(int argc, char **argv) {
     const dl_feature_version *v = NULL;
     for (int64_t i = 0; rc == DL_OK && i < nv; i++)
         if (strcmp(vs[i].version, version) == 0) v = &vs[i];
-    if (rc == DL_OK && !v) rc = dl_error_set(&err, DL_ENOTFOUND, "%s@%s not found", name, version);
+    if (rc == DL_OK && !v) {
+        dl_error_set(&err, DL_ENOTFOUND, "%s@%s not found", name, version);
+        rc = DL_ENOTFOUND;
+    }
     if (rc == DL_OK) {
         if (json) {
             cli_buf_puts(&b, "{\"version\":");

@@ -84,7 +84,8 @@ static int index_entities(const dl_column *sym, const dl_column *ts, entity_inde
         uint64_t h = dl_hash_bytes(s, (size_t)len) & (uint64_t)(cap - 1);
         while (slots[h] >= 0) {
             ent_group *g = &ix->groups[slots[h]];
-            if (g->sym_len == len && memcmp(g->sym, s, (size_t)len) == 0) break;
+            /* an empty symbol may have no bytes at all: no memcmp on NULL */
+            if (g->sym_len == len && (len == 0 || memcmp(g->sym, s, (size_t)len) == 0)) break;
             h = (h + 1) & (uint64_t)(cap - 1);
         }
         if (slots[h] < 0) {

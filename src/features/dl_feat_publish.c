@@ -93,7 +93,10 @@ static int plan_layout(const dl_table *rows, const dl_features_import_options *o
     }
     if (l->num_features == 0) DL_FAIL(err, DL_EINVAL, "the input has no feature column");
 cleanup:
-    if (rc != DL_OK) free(l->features);
+    if (rc != DL_OK) {
+        free(l->features);
+        l->features = NULL; /* the caller frees l->features too */
+    }
     return rc;
 }
 
