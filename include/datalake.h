@@ -909,6 +909,24 @@ DL_API void dl_query_close(dl_query *q);
 struct ArrowArrayStream;
 DL_API int dl_query_arrow_stream(dl_query *q, struct ArrowArrayStream *out, dl_error *err);
 
+/* ---- JSON renderings of the lake's metadata (dl_meta_json.c) ---- */
+
+/* The documents of `dl ls/info/history/gaps/verify --json` and the data
+** server, appended to t; times are epoch milliseconds.  Return t->status. */
+/* {"dataset":..,"exchange":..,...,"first_ts":ms|null,...}; with a schema
+** (may be NULL) also "columns":[{"name":..,"type":"timestamp[us, UTC]"}]. */
+DL_API int dl_json_dataset(dl_text *t, const dl_dataset_info *d, const dl_schema *schema);
+/* [dataset, ...] and a newline. */
+DL_API int dl_json_datasets(dl_text *t, const dl_dataset_info *items, int64_t count);
+/* [{"version":..,"committed_at":ms,...,"message":..}, ...] and a newline. */
+DL_API int dl_json_history(dl_text *t, const dl_lake_version *v, int64_t count);
+/* [{"from_ts":ms,"to_ts":ms,"missing":N}, ...] and a newline. */
+DL_API int dl_json_gaps(dl_text *t, const dl_lake_gap *g, int64_t count);
+/* {"files_checked":..,"bytes_checked":..,"ok":bool,"issues":[...]} and a newline. */
+DL_API int dl_json_verify(dl_text *t, const dl_verify_report *r);
+/* Issues neither repaired nor merely foreign files: "ok" is 0 of them. */
+DL_API int64_t dl_verify_open_issues(const dl_verify_report *r);
+
 /* ---- as-of join of two datasets (dl_join.c): `dl join`, the data server ---- */
 
 typedef struct dl_join_spec {

@@ -73,10 +73,6 @@ static void format_ts(int64_t us, char *buf, size_t size) {
         dl_format_timestamp(us, DL_UNIT_US, buf, size);
 }
 
-static void json_str(cli_buf *b, const char *s) {
-    cli_append_json_string(b, (const uint8_t *)s, strlen(s));
-}
-
 static int print_buf(cli_buf *b, int code) {
     fwrite(b->data, 1, b->len, stdout);
     cli_buf_free(b);
@@ -149,24 +145,6 @@ int cli_cmd_init(int argc, char **argv) {
 
 /* ---- ls / info ---- */
 
-static void info_json(cli_buf *b, const dl_dataset_info *d) {
-    cli_buf_puts(b, "{\"dataset\":");
-    json_str(b, d->name);
-    cli_buf_printf(b,
-                   ",\"exchange\":\"%s\",\"market\":\"%s\",\"symbol\":\"%s\",\"type\":\"%s\","
-                   "\"period\":\"%s\",\"version\":%" PRId64 ",\"files\":%" PRId64
-                   ",\"rows\":%" PRId64 ",\"bytes\":%" PRId64,
-                   d->id.exchange, d->id.market, d->id.symbol, d->id.type, d->id.period, d->version,
-                   d->files, d->rows, d->bytes);
-    if (d->files > 0)
-        cli_buf_printf(b, ",\"first_ts\":%" PRId64 ",\"last_ts\":%" PRId64, d->ts_min / 1000,
-                       d->ts_max / 1000);
-    else
-        cli_buf_puts(b, ",\"first_ts\":null,\"last_ts\":null");
-    cli_buf_printf(b, ",\"gap_ranges\":%" PRId64 ",\"missing\":%" PRId64 "}", d->gap_ranges,
-                   d->missing);
-}
-
 static const cli_option ls_options[] = {ROOT_OPTION, JSON_OPTION};
 static const cli_spec ls_spec = {
     "ls",
@@ -193,12 +171,7 @@ int cli_cmd_ls(int argc, char **argv) {
     }
     cli_buf b = {0};
     if (cli_get(&args, "json")) {
-        cli_buf_putc(&b, '[');
-        for (int64_t i = 0; i < n; i++) {
-            if (i) cli_buf_putc(&b, ',');
-            info_json(&b, &items[i]);
-        }
-        cli_buf_puts(&b, "]\n");
+        dl_json_datasets(&b, items, n);
     } else {
         cli_buf_printf(&b, "%-40s %-24s %-24s %12s %6s %14s %4s %8s\n", "DATASET", "FIRST", "LAST",
                        "ROWS", "FILES", "BYTES", "VER", "MISSING");
@@ -246,19 +219,8 @@ int cli_cmd_info(int argc, char **argv) {
     }
     cli_buf b = {0};
     if (cli_get(&args, "json")) {
-        info_json(&b, &d);
-        b.len--; /* reopen the object to add the schema */
-        cli_buf_puts(&b, ",\"columns\":[");
-        for (int i = 0; i < schema.num_fields; i++) {
-            char type[64];
-            cli_describe_type(&schema.fields[i], type, sizeof type);
-            cli_buf_printf(&b, "%s{\"name\":", i ? "," : "");
-            json_str(&b, schema.fields[i].name);
-            cli_buf_puts(&b, ",\"type\":");
-            json_str(&b, type);
-            cli_buf_putc(&b, '}');
-        }
-        cli_buf_puts(&b, "]}\n");
+        dl_json_dataset(&b, &d, &schema);
+        cli_buf_putc(&b, '\n');
     } else {
         char a[40], z[40];
         format_ts(d.ts_min, a, sizeof a);
@@ -319,25 +281,10 @@ int cli_cmd_verify(int argc, char **argv) {
         dl_lake_close(lake);
         return cli_fail(&err);
     }
-    int64_t open_issues = 0;
-    /* A foreign file is reported but is not the lake's problem. */
-    for (int64_t i = 0; i < rep.count; i++)
-        open_issues += !rep.issues[i].repaired && rep.issues[i].kind != DL_VERIFY_FOREIGN;
+    int64_t open_issues = dl_verify_open_issues(&rep);
     cli_buf b = {0};
     if (cli_get(&args, "json")) {
-        cli_buf_printf(&b,
-                       "{\"files_checked\":%" PRId64 ",\"bytes_checked\":%" PRId64
-                       ",\"ok\":%s,\"issues\":[",
-                       rep.files_checked, rep.bytes_checked, open_issues ? "false" : "true");
-        for (int64_t i = 0; i < rep.count; i++) {
-            cli_buf_printf(&b, "%s{\"kind\":\"%s\",\"path\":", i ? "," : "",
-                           dl_verify_kind_name(rep.issues[i].kind));
-            json_str(&b, rep.issues[i].path);
-            cli_buf_puts(&b, ",\"detail\":");
-            json_str(&b, rep.issues[i].detail);
-            cli_buf_printf(&b, ",\"repaired\":%s}", rep.issues[i].repaired ? "true" : "false");
-        }
-        cli_buf_puts(&b, "]}\n");
+        dl_json_verify(&b, &rep);
     } else {
         for (int64_t i = 0; i < rep.count; i++)
             cli_buf_printf(&b, "%-12s %s: %s%s\n", dl_verify_kind_name(rep.issues[i].kind),
@@ -381,21 +328,13 @@ int cli_cmd_gaps(int argc, char **argv) {
         return cli_fail(&err);
     }
     cli_buf b = {0};
-    bool json = cli_get(&args, "json") != NULL;
-    if (json) cli_buf_putc(&b, '[');
-    for (int64_t i = 0; i < n; i++) {
-        if (json) {
-            cli_buf_printf(
-                &b, "%s{\"from_ts\":%" PRId64 ",\"to_ts\":%" PRId64 ",\"missing\":%" PRId64 "}",
-                i ? "," : "", gaps[i].from_ts / 1000, gaps[i].to_ts / 1000, gaps[i].missing);
-        } else {
-            char a[40], z[40];
-            format_ts(gaps[i].from_ts, a, sizeof a);
-            format_ts(gaps[i].to_ts, z, sizeof z);
-            cli_buf_printf(&b, "%s .. %s  %" PRId64 " missing\n", a, z, gaps[i].missing);
-        }
+    if (cli_get(&args, "json")) dl_json_gaps(&b, gaps, n);
+    for (int64_t i = 0; i < n && !cli_get(&args, "json"); i++) {
+        char a[40], z[40];
+        format_ts(gaps[i].from_ts, a, sizeof a);
+        format_ts(gaps[i].to_ts, z, sizeof z);
+        cli_buf_printf(&b, "%s .. %s  %" PRId64 " missing\n", a, z, gaps[i].missing);
     }
-    if (json) cli_buf_puts(&b, "]\n");
     free(gaps);
     dl_lake_close(lake);
     return print_buf(&b, 0);
@@ -428,33 +367,19 @@ int cli_cmd_history(int argc, char **argv) {
         return cli_fail(&err);
     }
     cli_buf b = {0};
-    bool json = cli_get(&args, "json") != NULL;
-    if (json)
-        cli_buf_putc(&b, '[');
-    else
+    if (cli_get(&args, "json")) {
+        dl_json_history(&b, v, n);
+    } else {
         cli_buf_printf(&b, "%-8s %-28s %10s %6s %8s %s\n", "VERSION", "COMMITTED", "ROWS", "ADDED",
                        "REPLACED", "MESSAGE");
-    for (int64_t i = 0; i < n; i++) {
-        char t[40];
-        format_ts(v[i].committed_at, t, sizeof t);
-        if (json) {
-            cli_buf_printf(&b,
-                           "%s{\"version\":%" PRId64 ",\"committed_at\":%" PRId64
-                           ",\"run_id\":%" PRId64 ",\"rows_written\":%" PRId64
-                           ",\"files_added\":%" PRId64 ",\"files_replaced\":%" PRId64
-                           ",\"vacuumed\":%s,\"message\":",
-                           i ? "," : "", v[i].version, v[i].committed_at / 1000, v[i].run_id,
-                           v[i].rows_written, v[i].files_added, v[i].files_replaced,
-                           v[i].vacuumed ? "true" : "false");
-            json_str(&b, v[i].message);
-            cli_buf_putc(&b, '}');
-        } else {
+        for (int64_t i = 0; i < n; i++) {
+            char t[40];
+            format_ts(v[i].committed_at, t, sizeof t);
             cli_buf_printf(&b, "%-8" PRId64 " %-28s %10" PRId64 " %6" PRId64 " %8" PRId64 " %s%s\n",
                            v[i].version, t, v[i].rows_written, v[i].files_added,
                            v[i].files_replaced, v[i].vacuumed ? "(vacuumed) " : "", v[i].message);
         }
     }
-    if (json) cli_buf_puts(&b, "]\n");
     free(v);
     dl_lake_close(lake);
     return print_buf(&b, 0);

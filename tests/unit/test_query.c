@@ -1853,3 +1853,58 @@ DL_TEST(join_library_and_stream) {
     dl_table_free(&batch);
     dl_lake_close(lake);
 }
+
+/* The metadata JSON documents: exact bytes, escaping, empty datasets. */
+DL_TEST(meta_json_renderings) {
+    dl_text t = {0};
+    dl_lake_version v[2];
+    memset(v, 0, sizeof v);
+    v[0].version = 1;
+    v[0].committed_at = 1704412800123456;
+    v[0].rows_written = 10;
+    snprintf(v[0].message, sizeof v[0].message, "say \"hi\"\n\x01");
+    v[1].version = 2;
+    v[1].vacuumed = true;
+    CHECK_OK(dl_json_history(&t, v, 2), NULL);
+    const char *want =
+        "[{\"version\":1,\"committed_at\":1704412800123,\"run_id\":0,\"rows_written\":10,"
+        "\"files_added\":0,\"files_replaced\":0,\"vacuumed\":false,\"message\":\"say "
+        "\\\"hi\\\"\\n\\u0001\"},{\"version\":2,\"committed_at\":0,\"run_id\":0,\"rows_written\":0,"
+        "\"files_added\":0,\"files_replaced\":0,\"vacuumed\":true,\"message\":\"\"}]\n";
+    CHECK(t.len == strlen(want) && memcmp(t.data, want, t.len) == 0);
+    if (t.len != strlen(want)) fprintf(stderr, "  got %.*s", (int)t.len, t.data);
+    t.len = 0;
+
+    dl_dataset_info d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.name, sizeof d.name, "X/Y/Z/raw/1m");
+    CHECK_OK(dl_dataset_parse(d.name, &d.id, NULL), NULL);
+    dl_schema s;
+    dl_schema_init(&s);
+    dl_schema_add_timestamp(&s, "ts", DL_UNIT_MS, false, NULL);
+    CHECK_OK(dl_json_dataset(&t, &d, &s), NULL);
+    want = "{\"dataset\":\"X/Y/Z/raw/1m\",\"exchange\":\"X\",\"market\":\"Y\",\"symbol\":\"Z\","
+           "\"type\":\"raw\",\"period\":\"1m\",\"version\":0,\"files\":0,\"rows\":0,\"bytes\":0,"
+           "\"first_ts\":null,\"last_ts\":null,\"gap_ranges\":0,\"missing\":0,"
+           "\"columns\":[{\"name\":\"ts\",\"type\":\"timestamp[ms, UTC]\"}]}";
+    CHECK(t.len == strlen(want) && memcmp(t.data, want, t.len) == 0);
+    t.len = 0;
+    CHECK_OK(dl_json_datasets(&t, NULL, 0), NULL);
+    CHECK(t.len == 3 && memcmp(t.data, "[]\n", 3) == 0);
+    t.len = 0;
+
+    dl_verify_issue issues[2];
+    memset(issues, 0, sizeof issues);
+    issues[0].kind = DL_VERIFY_FOREIGN;
+    snprintf(issues[0].path, sizeof issues[0].path, "notes.txt");
+    issues[1].kind = DL_VERIFY_MISMATCH;
+    issues[1].repaired = true;
+    dl_verify_report r = {issues, 2, 5, 500};
+    CHECK_EQ_INT(dl_verify_open_issues(&r), 0);
+    CHECK_OK(dl_json_verify(&t, &r), NULL);
+    CHECK(t.len > 0 && memmem(t.data, t.len, "\"ok\":true", 9) != NULL);
+    issues[1].repaired = false;
+    CHECK_EQ_INT(dl_verify_open_issues(&r), 1);
+    dl_schema_free(&s);
+    dl_text_free(&t);
+}
