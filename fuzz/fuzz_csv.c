@@ -7,7 +7,10 @@
 ** stored .zip so the archive path feeds the same parser.  Inputs that
 ** start with "PK" also reach the zip directory parser directly.  Besides
 ** crashes and sanitizer reports, the target checks the batch invariants the
-** lake relies on: equal column lengths, sane string offsets, rows counted.
+** lake relies on: equal column lengths, sane string offsets, rows counted,
+** and (when an archive period is set) no row outside it.  The time format
+** ("auto" with its per-file unit rule, or an explicit unit) and the period
+** are steered by the input's last byte for every kind.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +20,12 @@
 #include "ingest/dl_csv.h"
 #include "util/dl_buf.h"
 
-static void check_batch(const dl_table *t) {
+static void check_batch(const dl_table *t, const dl_csv_options *opts) {
+    if (opts->ts_min < opts->ts_max && t->num_rows > 0) {
+        const int64_t *ts = t->columns[0].values;
+        for (int64_t k = 0; k < t->num_rows; k++)
+            if (ts[k] < opts->ts_min || ts[k] >= opts->ts_max) abort();
+    }
     for (int i = 0; i < t->schema.num_fields; i++) {
         const dl_column *c = &t->columns[i];
         if (c->length != t->num_rows || c->null_count < 0 || c->null_count > c->length) abort();
@@ -45,7 +53,7 @@ static void read_all(const uint8_t *data, size_t size, const dl_csv_options *opt
                 if (err.message[0] == 0) abort();
                 break;
             }
-            check_batch(&batch);
+            check_batch(&batch, opts);
             if (batch.num_rows == 0) break;
             if (batch.num_rows > opts->batch_rows) abort();
             rows += batch.num_rows;
@@ -121,9 +129,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             dl_csv_options_default(&o, variant < 3 ? (dl_csv_kind)variant : DL_CSV_GENERIC);
             o.skip_bad = skip;
             o.batch_rows = 1 + (int64_t)(selector % 7);
+            o.ts_format = formats[selector % 6];
+            if (selector & 0x40) { /* the archive's day 2024-01-01 */
+                o.ts_min = INT64_C(1704067200000000);
+                o.ts_max = INT64_C(1704153600000000);
+                o.ts_range_label = "the archive's day 2024-01-01";
+            }
             if (variant >= 3) {
                 o.ts_column = "ts";
-                o.ts_format = formats[selector % 6];
                 o.delimiter = delimiters[(selector >> 3) % 4];
             }
             if (variant == 4) {

@@ -649,6 +649,89 @@ DL_API int dl_lake_write(dl_lake *lake, const char *dataset, const dl_table *row
                          const dl_lake_write_options *opts, dl_lake_write_result *result,
                          dl_error *err);
 
+/* ---- ingesting exchange files ---- */
+
+/*
+** dl_ingest_files reads CSV files (plain or a .zip holding one CSV) and
+** commits all of them in ONE lake transaction: if any file is malformed,
+** damaged or conflicts with its dataset, nothing is written.  The input is
+** treated as hostile and never guessed at:
+**   - Times: "auto" (the default) takes ISO-8601 text (date, date-time with
+**     T or space, fraction, Z or +hh:mm converted to UTC) or an epoch
+**     integer whose unit (s, ms, us, ns) is the one that puts it between
+**     1990-01-01 and 2200-01-01.  The first value fixes the unit for the
+**     whole file; a later value of another unit, or one in no unit's range,
+**     is an error naming the file, line and value.  An explicit ts_format
+**     reads any value in that unit.
+**   - Header rows: generic CSV must start with one; a Binance file's first
+**     row is a header only if every field is a column name, so a row of
+**     data (quoted, negative) is never dropped as one.
+**   - Binance archives: the name SYMBOL-INTERVAL|trades|aggTrades-YYYY-MM[-DD]
+**     gives the dataset EXCHANGE/MARKET/SYMBOL/raw/INTERVAL or
+**     .../ticks/trades|aggtrades, and the period: a row outside the
+**     archive's day or month is refused (even with skip_bad), since it
+**     means a misnamed file or a mixed-up download.  A sibling FILE.CHECKSUM
+**     (SHA-256) is verified before anything is read.
+**   - Zip members are inflated in bounded blocks; one declaring more than
+**     zip_max_ratio:1 expansion is refused as a likely zip bomb.
+** Memory is bounded by the CSV batch size and opts->write.max_buffer_rows.
+*/
+typedef enum dl_ingest_format {
+    DL_INGEST_BINANCE = 0, /* data.binance.vision kline/trade/aggTrade archives */
+    DL_INGEST_CSV = 1      /* generic CSV with a header row, into opts->dataset */
+} dl_ingest_format;
+
+/* A generic CSV column to keep: header name -> lake name and type. */
+typedef struct dl_ingest_column {
+    const char *source; /* header name in the file */
+    const char *name;   /* column name in the lake (NULL = same as source) */
+    dl_type type;       /* DL_TYPE_DOUBLE, INT64, BOOL, STRING or TIMESTAMP */
+} dl_ingest_column;
+
+/* Progress: input bytes consumed so far and in total over all files
+** (compressed bytes for archives).  Called on the calling thread after
+** each batch and once at the end; it must not call back into the lake. */
+typedef void (*dl_ingest_progress_fn)(void *ctx, uint64_t done_bytes, uint64_t total_bytes);
+
+/* Initialise with dl_ingest_options_default, then set fields.  Every
+** pointer is borrowed for the duration of the call only. */
+typedef struct dl_ingest_options {
+    dl_ingest_format format;
+    const char *exchange;  /* binance: dataset exchange (default "BINANCE") */
+    const char *market;    /* binance: dataset market (default "SPOT") */
+    const char *dataset;   /* csv: target dataset EXCH/MARKET/SYMBOL/TYPE/PERIOD */
+    const char *ts_column; /* csv: header name of the time column */
+    const char *ts_format; /* "auto" (default), "s", "ms", "us", "ns" or "iso" */
+    char delimiter;        /* csv: ',' (default), ';', '|' or '\t' */
+    const dl_ingest_column *columns; /* csv: columns to keep (NULL = all: double
+                                        when numeric, else string) */
+    int num_columns;
+    bool skip_bad;                  /* count and skip malformed rows */
+    uint32_t zip_max_ratio;         /* 0 = 200 (:1) */
+    dl_lake_write_options write;    /* command defaults to "ingest" */
+    dl_ingest_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
+} dl_ingest_options;
+
+DL_API void dl_ingest_options_default(dl_ingest_options *opts, dl_ingest_format format);
+
+typedef struct dl_ingest_result {
+    dl_lake_write_result write;
+    int64_t rows_read;          /* rows appended to the lake */
+    int64_t rows_skipped;       /* malformed rows skipped (skip_bad) */
+    int checksums_verified;     /* .CHECKSUM files that matched */
+    char first_skip_reason[512]; /* "FILE:LINE: reason" of the first skipped row */
+} dl_ingest_result;
+
+/* Ingests files[0..num_files) into lake in one transaction (see above).
+** files and opts are borrowed; *out is filled in (zeroed on failure).
+** DL_EINVAL for NULL arguments or bad options, DL_ENOTFOUND for a missing
+** file, DL_ECORRUPT for malformed or damaged input, DL_ECONFLICT for a
+** schema conflict; in every failure case the lake is unchanged.  Uses
+** lake as dl_lake_txn_begin..commit do: one thread at a time per handle. */
+DL_API int dl_ingest_files(dl_lake *lake, const char *const *files, int num_files,
+                           const dl_ingest_options *opts, dl_ingest_result *out, dl_error *err);
+
 /* ---- history, gaps, integrity, retention ---- */
 
 typedef struct dl_lake_version {

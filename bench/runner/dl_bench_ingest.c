@@ -1,7 +1,7 @@
 /*
 ** dl_bench_ingest.c -- the ingest cases of dl-bench: the CSV files of
 ** DATA/klines (or DATA/trades) into a fresh lake at WORK/klines (or
-** WORK/trades) through dl_lake_ingest, exactly as `dl ingest binance`
+** WORK/trades) through dl_ingest_files, exactly as `dl ingest binance`
 ** does, then the check computed by streaming the lake back through the
 ** query engine.
 */
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "dl_bench.h"
-#include "lake/dl_lake_ingest.h"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     (void)st, (void)flag, (void)ftw;
@@ -116,19 +115,15 @@ int bench_ingest(bench_ctx *ctx, bool klines) {
     int rc = dl_lake_init(root, err);
     if (rc == DL_OK) rc = dl_lake_open(root, false, &lake, err);
     if (rc == DL_OK) {
-        dl_ingest_request req;
-        memset(&req, 0, sizeof req);
-        req.files = (const char *const *)g.gl_pathv;
-        req.num_files = (int)g.gl_pathc;
-        req.binance = true;
-        dl_csv_options_default(&req.csv, DL_CSV_BINANCE_KLINES);
-        dl_lake_write_options_default(&req.write);
+        dl_ingest_options req;
+        dl_ingest_options_default(&req, DL_INGEST_BINANCE);
         req.write.threads = ctx->threads;
         req.write.durable = ctx->durable;
         req.write.command =
             klines ? "dl-bench --case ingest_klines" : "dl-bench --case ingest_trades";
         dl_ingest_result res;
-        rc = dl_lake_ingest(lake, &req, &res, err);
+        rc = dl_ingest_files(lake, (const char *const *)g.gl_pathv, (int)g.gl_pathc, &req, &res,
+                             err);
     }
     ctx->ingest_seconds = bench_now_seconds() - t0;
     if (rc == DL_OK) rc = check_lake(lake, klines, ctx);

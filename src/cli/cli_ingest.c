@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "cli_lake.h"
-#include "lake/dl_lake_ingest.h"
 
 /* ---- progress bar (stderr, only on a terminal) ---- */
 
@@ -72,7 +71,10 @@ static const cli_option ingest_options[] = {
     {"message", "TEXT", "message stored with the new versions"},
     {"dataset", "NAME", "csv: target dataset EXCHANGE/MARKET/SYMBOL/TYPE/PERIOD"},
     {"ts-column", "NAME", "csv: header name of the time column"},
-    {"ts-format", "FMT", "csv: auto (ms/us by magnitude), s, ms, us, ns or iso"},
+    {"ts-format", "FMT",
+     "time format: auto (default: ISO-8601 text, or epoch s/ms/us/ns told apart by "
+     "magnitude, one unit per file), or exactly s, ms, us, ns or iso"},
+    {"zip-max-ratio", "N", "refuse a .zip member expanding more than N:1 (default 200)"},
     {"columns", "SPEC",
      "csv: columns to keep: src[:name[:type]],... (type double, int64, "
      "bool, string, timestamp; default all)"},
@@ -89,14 +91,23 @@ static const cli_spec ingest_spec = {
     "           SYMBOL-INTERVAL-YYYY-MM[-DD] klines -> EXCH/MARKET/SYMBOL/raw/INTERVAL,\n"
     "           SYMBOL-trades-...    -> EXCH/MARKET/SYMBOL/ticks/trades,\n"
     "           SYMBOL-aggTrades-... -> EXCH/MARKET/SYMBOL/ticks/aggtrades.\n"
-    "           A sibling FILE.CHECKSUM is verified when present.\n"
+    "           A sibling FILE.CHECKSUM is verified when present.  A row outside\n"
+    "           the day or month in the file name refuses the ingest (a misnamed\n"
+    "           file or mixed-up download), also with --skip-bad.  A header row is\n"
+    "           recognised only when every field is a column name.\n"
     "  csv      a CSV with a header: --dataset and --ts-column are required.\n"
+    "\n"
+    "Times (--ts-format auto): ISO-8601 text (2024-01-05, 2024-01-05T10:00:00.5Z,\n"
+    "2024-01-05 12:00:00+02:00) or epoch integers whose unit is the one placing\n"
+    "them between 1990-01-01 and 2200-01-01 (s, ms, us or ns).  The first row fixes\n"
+    "the unit for the whole file; a value of another unit or of no unit is refused\n"
+    "with its file, line and value.  Give the unit (s, ms, us, ns) for other dates.\n"
     "\n"
     "Rows are split by UTC day of ts and upserted: merged with the day's file,\n"
     "deduplicated by ts (ticks: by trade id), new rows winning.  Re-running the same\n"
     "ingest changes nothing.  A progress bar is shown on a terminal.\n",
     ingest_options,
-    13,
+    14,
     0,
     CLI_MAX_ARGS};
 
@@ -119,7 +130,7 @@ static dl_type parse_type(const char *s, bool *ok) {
 }
 
 /* "src[:name[:type]],..." -> columns (strings point into `spec`, modified). */
-static int parse_columns(char *spec, dl_csv_column *cols, int max, int *n) {
+static int parse_columns(char *spec, dl_ingest_column *cols, int max, int *n) {
     *n = 0;
     for (char *item = strtok(spec, ","); item; item = strtok(NULL, ",")) {
         if (*n == max) return cli_failf("--columns: at most %d columns", max);
@@ -130,8 +141,8 @@ static int parse_columns(char *spec, dl_csv_column *cols, int max, int *n) {
             if (type) *type++ = 0;
         }
         bool ok = true;
-        cols[*n] = (dl_csv_column){item, name && *name ? name : NULL,
-                                   type ? parse_type(type, &ok) : DL_TYPE_DOUBLE};
+        cols[*n] = (dl_ingest_column){item, name && *name ? name : NULL,
+                                      type ? parse_type(type, &ok) : DL_TYPE_DOUBLE};
         if (!ok) return cli_failf("--columns: unknown type \"%s\" for %s", type, item);
         (*n)++;
     }
@@ -153,7 +164,7 @@ int cli_cmd_ingest(int argc, char **argv) {
     cli_args args;
     dl_lake *lake = NULL;
     char *columns_spec = NULL;
-    dl_csv_column cols[256];
+    dl_ingest_column cols[256];
     int rc = cli_parse(&ingest_spec, opt_argc, opt_argv, &args);
     if (rc != CLI_CONTINUE) {
         code = rc;
@@ -163,16 +174,11 @@ int cli_cmd_ingest(int argc, char **argv) {
         code = cli_usage_error(&ingest_spec, "no input files");
         goto done;
     }
-    dl_ingest_request req;
-    memset(&req, 0, sizeof req);
-    req.files = (const char *const *)files;
-    req.num_files = num_files;
-    req.binance = binance;
+    dl_ingest_options req;
+    dl_ingest_options_default(&req, binance ? DL_INGEST_BINANCE : DL_INGEST_CSV);
     req.exchange = cli_get(&args, "exchange");
     req.market = cli_get(&args, "market");
-    dl_csv_options_default(&req.csv, binance ? DL_CSV_BINANCE_KLINES : DL_CSV_GENERIC);
-    req.csv.skip_bad = cli_get(&args, "skip-bad") != NULL;
-    dl_lake_write_options_default(&req.write);
+    req.skip_bad = cli_get(&args, "skip-bad") != NULL;
     req.write.durable = cli_get(&args, "no-fsync") == NULL;
     req.write.message = cli_get(&args, "message");
     req.write.command = binance ? "ingest binance" : "ingest csv";
@@ -183,20 +189,26 @@ int cli_cmd_ingest(int argc, char **argv) {
         goto done;
     }
     req.write.threads = (int)threads;
+    if ((v = cli_get(&args, "ts-format"))) req.ts_format = v;
+    int64_t ratio = 0;
+    if ((v = cli_get(&args, "zip-max-ratio")) && !cli_parse_i64(v, 1, UINT32_MAX, &ratio)) {
+        code = cli_usage_error(&ingest_spec, "--zip-max-ratio needs an integer >= 1");
+        goto done;
+    }
+    req.zip_max_ratio = (uint32_t)ratio;
     if (!binance) {
         req.dataset = cli_get(&args, "dataset");
-        req.csv.ts_column = cli_get(&args, "ts-column");
-        if (!req.dataset || !req.csv.ts_column) {
+        req.ts_column = cli_get(&args, "ts-column");
+        if (!req.dataset || !req.ts_column) {
             code = cli_usage_error(&ingest_spec, "csv needs --dataset and --ts-column");
             goto done;
         }
-        if ((v = cli_get(&args, "ts-format"))) req.csv.ts_format = v;
         if ((v = cli_get(&args, "delimiter"))) {
             if (strlen(v) != 1) {
                 code = cli_usage_error(&ingest_spec, "--delimiter must be one character");
                 goto done;
             }
-            req.csv.delimiter = v[0];
+            req.delimiter = v[0];
         }
         if ((v = cli_get(&args, "columns"))) {
             columns_spec = strdup(v);
@@ -205,8 +217,8 @@ int cli_cmd_ingest(int argc, char **argv) {
                 code = CLI_EXIT_ERROR;
                 goto done;
             }
-            req.csv.columns = cols;
-            req.csv.num_columns = n;
+            req.columns = cols;
+            req.num_columns = n;
         }
     }
     progress_bar bar = {0};
@@ -222,7 +234,7 @@ int cli_cmd_ingest(int argc, char **argv) {
     dl_error err;
     dl_ingest_result res;
     double t0 = cli_now_seconds();
-    if (dl_lake_ingest(lake, &req, &res, &err) != DL_OK) {
+    if (dl_ingest_files(lake, (const char *const *)files, num_files, &req, &res, &err) != DL_OK) {
         code = cli_fail(&err);
         fprintf(stderr, "dl: nothing was written\n");
         goto done;

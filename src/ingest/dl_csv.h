@@ -49,12 +49,8 @@ typedef enum dl_csv_kind {
     DL_CSV_GENERIC
 } dl_csv_kind;
 
-/* A generic CSV column to keep: source header name -> lake name and type. */
-typedef struct dl_csv_column {
-    const char *source; /* header name in the file */
-    const char *name;   /* column name in the lake (NULL = same as source) */
-    dl_type type;       /* DL_TYPE_DOUBLE, INT64, BOOL, STRING, TIMESTAMP */
-} dl_csv_column;
+/* A generic CSV column to keep (the public dl_ingest_column). */
+typedef dl_ingest_column dl_csv_column;
 
 typedef struct dl_csv_options {
     dl_csv_kind kind;
