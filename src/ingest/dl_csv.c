@@ -331,7 +331,7 @@ static scan_status scan_iso_time(const char *s, const char *limit, int64_t *out,
 }
 
 /* Converts an epoch integer in the given unit to microseconds. */
-static scan_status epoch_to_us(int64_t v, time_format format, int64_t *out) {
+static inline scan_status epoch_to_us(int64_t v, time_format format, int64_t *out) {
     switch (format) {
     case TIME_S:
         if (v > INT64_MAX / CSV_US_PER_SECOND || v < INT64_MIN / CSV_US_PER_SECOND)
@@ -840,7 +840,7 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
     const char *const e = rec->end;
     const char delim = r->delim;
     for (int i = 0; i < r->num_fields; i++) {
-        field_plan *f = &r->plan[i];
+        const field_plan *f = &r->plan[i];
         if (i > 0) {
             if (p == e)
                 return row_error(r, rec->line, err, "expected %d fields, got %d", r->num_fields, i);
@@ -881,7 +881,7 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
         }
         case ACT_TIME: {
             int64_t v = 0;
-            st = scan_time(f, rec->line, vs, limit, &v, &stop);
+            st = scan_time(&r->plan[i], rec->line, vs, limit, &v, &stop); /* may fix the unit */
             ((int64_t *)c->values)[row] = v;
             if (f->out == 0 && r->check_range && st == SCAN_OK &&
                 DL_UNLIKELY(v < r->ts_min || v >= r->ts_max))
