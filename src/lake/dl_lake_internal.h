@@ -10,6 +10,7 @@
 
 #include "datalake.h"
 #include "util/dl_buf.h"
+#include "util/dl_table_ops.h"
 
 struct dl_catalog;
 
@@ -30,13 +31,7 @@ int dl_schema_from_json(const char *json, dl_schema *out, dl_error *err);
 
 /* ---- tables (dl_lake_table.c) ---- */
 
-/* Merges `incoming` into the union schema *acc (in place): new columns are
-** appended, lossless widenings applied, lossy changes refused naming the
-** column and both types.  `what` names the data for the message. */
-int dl_schema_union(dl_schema *acc, const dl_schema *incoming, const char *what, dl_error *err);
-/* A copy of `in` laid out as `target` (same field order): columns missing in
-** `in` become all-null, narrower types are widened.  *out is initialised. */
-int dl_table_conform(const dl_table *in, const dl_schema *target, dl_table *out, dl_error *err);
+/* dl_schema_union, dl_table_conform: util/dl_table_ops.h (shared with the query engine) */
 /* Index of the secondary dedupe key column (available_at as a TIMESTAMP for
 ** feature rows; else trade_id, agg_trade_id or id,
 ** integer typed) or -1: ticks share timestamps, their ids tell them apart. */

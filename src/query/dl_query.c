@@ -36,9 +36,9 @@
 #include <unistd.h>
 
 #include "arrow/dl_arrow_internal.h"
-#include "lake/dl_lake_internal.h" /* dl_schema_union, dl_table_conform: the lake's widening */
-#include "lake/dl_layout.h"        /* where a superseded day file is archived */
+#include "lake/dl_layout.h" /* where a superseded day file is archived */
 #include "util/dl_internal.h"
+#include "util/dl_table_ops.h" /* the lake's widening rule, shared */
 
 void dl_query_spec_default(dl_query_spec *spec) {
     memset(spec, 0, sizeof *spec);
@@ -219,13 +219,6 @@ static bool same_type(const dl_field *a, const dl_field *b) {
     return a->type == b->type && (a->type != DL_TYPE_TIMESTAMP || a->unit == b->unit);
 }
 
-static void describe_type(const dl_field *f, char *buf, size_t size) {
-    if (f->type == DL_TYPE_TIMESTAMP)
-        snprintf(buf, size, "timestamp(%s)", dl_unit_name(f->unit));
-    else
-        snprintf(buf, size, "%s", dl_type_name(f->type));
-}
-
 /* The union schema of all matched datasets, widened with the lake's own
 ** rule (dl_schema_union), so that whatever a dataset may hold in its files
 ** fits the query's columns.  A column some dataset lacks is nullable. */
@@ -245,8 +238,8 @@ static int union_schema(dl_query *q, dl_schema *out, dl_error *err) {
             int j = 0;
             while (j < i && dl_schema_find(&each[j], name) < 0) j++;
             char here[48], there[48];
-            describe_type(&each[i].fields[f], here, sizeof here);
-            describe_type(&out->fields[dl_schema_find(out, name)], there, sizeof there);
+            dl_field_describe(&each[i].fields[f], here, sizeof here);
+            dl_field_describe(&out->fields[dl_schema_find(out, name)], there, sizeof there);
             DL_FAIL(err, DL_ECONFLICT,
                     "query: column '%s' is %s in %s but %s in %s; these datasets cannot be "
                     "queried together (query them separately)",
