@@ -697,12 +697,12 @@ typedef void (*dl_ingest_progress_fn)(void *ctx, uint64_t done_bytes, uint64_t t
 ** pointer is borrowed for the duration of the call only. */
 typedef struct dl_ingest_options {
     dl_ingest_format format;
-    const char *exchange;  /* binance: dataset exchange (default "BINANCE") */
-    const char *market;    /* binance: dataset market (default "SPOT") */
-    const char *dataset;   /* csv: target dataset EXCH/MARKET/SYMBOL/TYPE/PERIOD */
-    const char *ts_column; /* csv: header name of the time column */
-    const char *ts_format; /* "auto" (default), "s", "ms", "us", "ns" or "iso" */
-    char delimiter;        /* csv: ',' (default), ';', '|' or '\t' */
+    const char *exchange;            /* binance: dataset exchange (default "BINANCE") */
+    const char *market;              /* binance: dataset market (default "SPOT") */
+    const char *dataset;             /* csv: target dataset EXCH/MARKET/SYMBOL/TYPE/PERIOD */
+    const char *ts_column;           /* csv: header name of the time column */
+    const char *ts_format;           /* "auto" (default), "s", "ms", "us", "ns" or "iso" */
+    char delimiter;                  /* csv: ',' (default), ';', '|' or '\t' */
     const dl_ingest_column *columns; /* csv: columns to keep (NULL = all: double
                                         when numeric, else string) */
     int num_columns;
@@ -717,9 +717,9 @@ DL_API void dl_ingest_options_default(dl_ingest_options *opts, dl_ingest_format 
 
 typedef struct dl_ingest_result {
     dl_lake_write_result write;
-    int64_t rows_read;          /* rows appended to the lake */
-    int64_t rows_skipped;       /* malformed rows skipped (skip_bad) */
-    int checksums_verified;     /* .CHECKSUM files that matched */
+    int64_t rows_read;           /* rows appended to the lake */
+    int64_t rows_skipped;        /* malformed rows skipped (skip_bad) */
+    int checksums_verified;      /* .CHECKSUM files that matched */
     char first_skip_reason[512]; /* "FILE:LINE: reason" of the first skipped row */
 } dl_ingest_result;
 
@@ -991,6 +991,13 @@ DL_API void dl_query_close(dl_query *q);
 ** failure q stays the caller's.  The lake must outlive the stream. */
 struct ArrowArrayStream;
 DL_API int dl_query_arrow_stream(dl_query *q, struct ArrowArrayStream *out, dl_error *err);
+/* The query's remaining rows resampled to OHLCV bars of bucket_us
+** microseconds (dl_resampler: klines or ticks in, bars out), as an Arrow C
+** stream with the resampler's schema.  Ownership of q as for
+** dl_query_arrow_stream: the stream owns q on success, q stays the
+** caller's on failure. */
+DL_API int dl_query_resample_arrow_stream(dl_query *q, int64_t bucket_us,
+                                          struct ArrowArrayStream *out, dl_error *err);
 
 /* ---- JSON renderings of the lake's metadata (dl_meta_json.c) ---- */
 

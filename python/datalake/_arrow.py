@@ -1,0 +1,364 @@
+"""Arrow C Data Interface arrays -> numpy arrays and pandas columns.
+
+A batch from libdatalake's ArrowArrayStream is a struct array; each child
+column becomes a numpy array.  Fixed-width columns without nulls are views
+of the Arrow buffers (no copy): every such view keeps a BatchOwner alive
+through its base chain, and the owner calls the array's release callback
+when the last view is gone.  Other layouts (strings, bit-packed booleans,
+nullable columns) are converted.
+"""
+
+import ctypes
+import re
+
+import numpy as np
+
+from . import _native, errors
+
+_FIXED = {
+    b"c": np.int8,
+    b"C": np.uint8,
+    b"s": np.int16,
+    b"S": np.uint16,
+    b"i": np.int32,
+    b"I": np.uint32,
+    b"l": np.int64,
+    b"L": np.uint64,
+    b"f": np.float32,
+    b"g": np.float64,
+    b"tdD": np.int32,
+}
+_TS_UNIT = {b"tss": "s", b"tsm": "ms", b"tsu": "us", b"tsn": "ns"}
+
+
+class BatchOwner:
+    """Owns one exported ArrowArray; releases it when garbage collected."""
+
+    def __init__(self, array):
+        self.array = array  # an _native.ArrowArray (ctypes), moved in
+        self.released = False
+
+    def release(self):
+        if not self.released and self.array.release:
+            self.array.release(ctypes.byref(self.array))
+        self.released = True
+
+    def __del__(self):
+        try:
+            self.release()
+        except Exception:
+            pass
+
+
+class Field:
+    """A column's name, Arrow format and what pandas makes of it."""
+
+    def __init__(self, name, fmt, nullable, dictionary_fmt=None):
+        self.name = name
+        self.format = fmt
+        self.nullable = nullable
+        self.dictionary_format = dictionary_fmt
+
+    @property
+    def timestamp_unit(self):
+        return _TS_UNIT.get(self.format[:3]) if self.format.startswith(b"ts") else None
+
+    @property
+    def timestamp_tz(self):
+        if not self.format.startswith(b"ts"):
+            return None
+        tz = self.format[4:].decode()
+        return tz or None
+
+    def __repr__(self):
+        return "Field(%r, %r)" % (self.name, self.format.decode())
+
+
+def fields_of_schema(schema):
+    """The fields of a struct ArrowSchema (ctypes) as Field objects."""
+    if schema.format != b"+s":
+        raise errors.CorruptData("Arrow stream: top-level schema is %r, expected a struct" % schema.format)
+    out = []
+    for i in range(schema.n_children):
+        child = schema.children[i].contents
+        dict_fmt = child.dictionary.contents.format if child.dictionary else None
+        out.append(Field(child.name.decode("utf-8"), child.format, bool(child.flags & 2), dict_fmt))
+    return out
+
+
+def _view(owner, address, dtype, count):
+    """A numpy array over `count` items at `address`, keeping owner alive."""
+    dtype = np.dtype(dtype)
+    if count == 0 or not address:
+        return np.zeros(0, dtype=dtype)
+    raw = (ctypes.c_char * (count * dtype.itemsize)).from_address(address)
+    raw._dl_owner = owner  # base chain: array -> raw -> owner -> ArrowArray
+    return np.frombuffer(raw, dtype=dtype, count=count)
+
+
+def _validity(owner, arr):
+    """Boolean numpy mask of valid rows, or None when all rows are valid."""
+    if arr.null_count == 0 or not arr.buffers[0]:
+        return None
+    n, off = arr.length, arr.offset
+    nbytes = (off + n + 7) // 8
+    bits = np.unpackbits(_view(owner, arr.buffers[0], np.uint8, nbytes), bitorder="little")
+    return bits[off : off + n].astype(bool)
+
+
+def _strings(owner, arr, large, binary):
+    n, off = arr.length, arr.offset
+    offsets = _view(owner, arr.buffers[1], np.int64 if large else np.int32, off + n + 1)
+    total = int(offsets[-1]) if len(offsets) else 0
+    data = bytes(_view(owner, arr.buffers[2], np.uint8, total)) if total else b""
+    valid = _validity(owner, arr)
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        if valid is not None and not valid[i]:
+            out[i] = None
+            continue
+        piece = data[offsets[off + i] : offsets[off + i + 1]]
+        out[i] = piece if binary else piece.decode("utf-8", "replace")
+    return out
+
+
+def column_to_numpy(owner, field, arr):
+    """(values, mask) for one child array: values a numpy array (a view when
+    the layout allows), mask a boolean validity array or None."""
+    fmt = field.format
+    n, off = arr.length, arr.offset
+    if field.dictionary_format is not None:
+        indices = _view(owner, arr.buffers[1], _FIXED[fmt], off + n)[off:]
+        dictionary = column_to_numpy(owner, Field("", field.dictionary_format, True), arr.dictionary.contents)[0]
+        return ("dictionary", indices, dictionary), _validity(owner, arr)
+    if fmt in _FIXED:
+        return _view(owner, arr.buffers[1], _FIXED[fmt], off + n)[off:], _validity(owner, arr)
+    if field.timestamp_unit:
+        return _view(owner, arr.buffers[1], np.int64, off + n)[off:], _validity(owner, arr)
+    if fmt == b"b":
+        bits = np.unpackbits(_view(owner, arr.buffers[1], np.uint8, (off + n + 7) // 8), bitorder="little")
+        return bits[off : off + n].astype(bool), _validity(owner, arr)
+    if fmt in (b"u", b"U", b"z", b"Z"):
+        return _strings(owner, arr, fmt in (b"U", b"Z"), fmt in (b"z", b"Z")), None
+    raise errors.DataLakeError("column %r: Arrow type %r is not supported by the Python client" % (field.name, fmt))
+
+
+_NS_PER = {"s": 1000000000, "ms": 1000000, "us": 1000, "ns": 1}
+
+
+def to_pandas_column(field, values, mask):
+    """A pandas-ready column (numpy array or pandas extension array)."""
+    import pandas as pd
+
+    if isinstance(values, tuple) and values[0] == "dictionary":
+        _, indices, dictionary = values
+        codes = indices.astype(np.int64)
+        if mask is not None:
+            codes = np.where(mask, codes, -1)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(dictionary))
+    unit = field.timestamp_unit
+    if unit:
+        # pandas 1.5 holds nanoseconds only: one multiply (a copy) is unavoidable
+        ns = values.astype(np.int64) * _NS_PER[unit]
+        out = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+        if mask is not None:
+            out = out.where(mask)
+        tz = field.timestamp_tz
+        return (out.tz_localize("UTC").tz_convert(tz) if tz else out)
+    if field.format == b"tdD":
+        out = pd.to_datetime(values.astype(np.int64), unit="D")
+        return out.where(mask) if mask is not None else out
+    if mask is None or values.dtype == object:
+        return values
+    if values.dtype.kind == "f":
+        out = values.astype(values.dtype, copy=True)
+        out[~mask] = np.nan
+        return out
+    if values.dtype.kind in "iu":
+        return pd.arrays.IntegerArray(values.copy(), ~mask)
+    if values.dtype.kind == "b":
+        return pd.arrays.BooleanArray(values.copy(), ~mask)
+    return values
+
+
+class Batch:
+    """One batch of rows: `columns` maps name -> (values, mask)."""
+
+    def __init__(self, fields, columns, num_rows):
+        self.fields = fields
+        self.columns = columns
+        self.num_rows = num_rows
+
+    def to_pandas(self):
+        import pandas as pd
+
+        data = {f.name: to_pandas_column(f, *self.columns[f.name]) for f in self.fields}
+        return pd.DataFrame(data, copy=False)
+
+
+def batch_from_array(fields, array):
+    """Converts one exported struct array (moved into a BatchOwner)."""
+    owner = BatchOwner(array)
+    if array.n_children != len(fields):
+        owner.release()
+        raise errors.CorruptData("Arrow stream: a batch has %d columns, the schema %d" % (array.n_children, len(fields)))
+    columns = {}
+    for i, f in enumerate(fields):
+        child = array.children[i].contents
+        columns[f.name] = column_to_numpy(owner, f, child)
+    return Batch(fields, columns, array.length)
+
+
+def concat_batches(fields, batches):
+    """One Batch of all rows (the single batch itself, uncopied, when there is one)."""
+    if len(batches) == 1:
+        return batches[0]
+    columns = {}
+    for f in fields:
+        parts = [b.columns[f.name] for b in batches]
+        values = [p[0] for p in parts]
+        if values and isinstance(values[0], tuple):  # dictionary: decode to plain values
+            values = [v[2][v[1]] for v in values]
+        masks = [p[1] if p[1] is not None else np.ones(len(v), dtype=bool) for p, v in zip(parts, values)]
+        merged = np.concatenate(values) if values else np.zeros(0)
+        mask = np.concatenate(masks) if any(p[1] is not None for p in parts) else None
+        columns[f.name] = (merged, mask)
+    return Batch(fields, columns, sum(b.num_rows for b in batches))
+
+
+def empty_batch(fields):
+    cols = {}
+    for f in fields:
+        if f.format in _FIXED:
+            cols[f.name] = (np.zeros(0, dtype=_FIXED[f.format]), None)
+        elif f.timestamp_unit:
+            cols[f.name] = (np.zeros(0, dtype=np.int64), None)
+        elif f.format == b"b":
+            cols[f.name] = (np.zeros(0, dtype=bool), None)
+        else:
+            cols[f.name] = (np.zeros(0, dtype=object), None)
+    return Batch(fields, cols, 0)
+
+
+class NativeStream:
+    """Iterates an ArrowArrayStream exported by libdatalake, batch by batch.
+
+    The stream is released when iteration ends, on close() and on garbage
+    collection; batches stay valid after that (each owns its arrays).
+    """
+
+    def __init__(self, stream):
+        self._stream = stream  # _native.ArrowArrayStream, owned
+        schema = _native.ArrowSchema()
+        rc = stream.get_schema(ctypes.byref(stream), ctypes.byref(schema))
+        if rc != 0:
+            msg = self._last_error()
+            self.close()
+            raise errors.DataLakeError(msg or "Arrow stream: get_schema failed (errno %d)" % rc)
+        try:
+            self.fields = fields_of_schema(schema)
+        finally:
+            schema.release(ctypes.byref(schema))
+
+    def _last_error(self):
+        s = self._stream
+        if s is None or not s.get_last_error:
+            return None
+        msg = s.get_last_error(ctypes.byref(s))
+        return msg.decode("utf-8", "replace") if msg else None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        s = self._stream
+        if s is None:
+            raise StopIteration
+        array = _native.ArrowArray()
+        rc = s.get_next(ctypes.byref(s), ctypes.byref(array))
+        if rc != 0:
+            msg = self._last_error() or "Arrow stream error (errno %d)" % rc
+            self.close()
+            raise errors.error_for(msg, is_filter=msg.startswith("filter:"))
+        if not array.release:
+            self.close()
+            raise StopIteration
+        return batch_from_array(self.fields, array)
+
+    def detach(self):
+        """Hands the raw stream to a new owner (the PyCapsule protocol)."""
+        s, self._stream = self._stream, None
+        return s
+
+    def close(self):
+        s, self._stream = self._stream, None
+        if s is not None and s.release:
+            s.release(ctypes.byref(s))
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+# The destructor gets the capsule as a raw pointer: it runs while the capsule
+# is being deallocated, and a py_object argument would revive it.
+_PyCapsule_Destructor = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+def _capsule_destructor(capsule):
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype = ctypes.c_void_p
+    get.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    ptr = get(capsule, b"arrow_array_stream")
+    if ptr:
+        stream = _native.ArrowArrayStream.from_address(ptr)
+        if stream.release:
+            stream.release(ctypes.byref(stream))
+        ctypes.pythonapi.PyMem_RawFree.argtypes = [ctypes.c_void_p]
+        ctypes.pythonapi.PyMem_RawFree(ptr)
+
+
+_DESTRUCTOR = _PyCapsule_Destructor(_capsule_destructor)
+
+
+def stream_capsule(native_stream):
+    """A PyCapsule "arrow_array_stream" owning the stream (Arrow PyCapsule protocol)."""
+    raw = native_stream.detach()
+    if raw is None:
+        raise errors.ClientClosed("the result was already consumed or closed")
+    malloc = ctypes.pythonapi.PyMem_RawMalloc
+    malloc.restype = ctypes.c_void_p
+    malloc.argtypes = [ctypes.c_size_t]
+    ptr = malloc(ctypes.sizeof(_native.ArrowArrayStream))
+    if not ptr:
+        raw.release(ctypes.byref(raw))
+        raise MemoryError()
+    ctypes.memmove(ptr, ctypes.addressof(raw), ctypes.sizeof(raw))  # move: raw must not be released
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, _PyCapsule_Destructor]
+    return new(ptr, b"arrow_array_stream", _DESTRUCTOR)
+
+
+_TYPE_NAMES = {
+    b"b": "bool",
+    b"i": "int32",
+    b"l": "int64",
+    b"f": "float",
+    b"g": "double",
+    b"u": "string",
+    b"U": "string",
+    b"z": "binary",
+    b"Z": "binary",
+    b"tdD": "date",
+}
+
+
+def type_name(field):
+    """The library's spelling of a column type ("double", "timestamp[us, UTC]")."""
+    if field.timestamp_unit:
+        tz = field.timestamp_tz
+        return "timestamp[%s%s]" % (field.timestamp_unit, ", " + tz if tz else "")
+    return _TYPE_NAMES.get(field.format, re.sub(r"[^ -~]", "?", field.format.decode("ascii", "replace")))
