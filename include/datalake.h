@@ -535,6 +535,15 @@ DL_API int dl_lake_rebuild_catalog(const char *root, dl_lake_rebuild_result *out
 ** committed state even while a writer publishes.  Owned; dl_lake_close. */
 DL_API int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err);
 DL_API void dl_lake_close(dl_lake *lake);
+/* How this handle's writers wait for a dataset another process is writing:
+** timeout_ms < 0 waits for ever (the default), 0 not at all, else at most
+** that long; then the write fails with DL_ECONFLICT naming the holder (its
+** pid, command line and since when).  After a second of waiting, notify
+** (may be NULL; called on the waiting thread, message borrowed for the
+** call) is told once who holds the lock.  A lock whose holder died is free
+** at once: it is never waited for. */
+DL_API void dl_lake_set_lock_wait(dl_lake *lake, int64_t timeout_ms,
+                                  void (*notify)(void *ctx, const char *message), void *ctx);
 DL_API const char *dl_lake_root(const dl_lake *lake); /* borrowed */
 
 /* Catalog facts about one dataset (no Parquet file is opened). */

@@ -79,6 +79,7 @@ static const cli_option ingest_options[] = {
      "csv: columns to keep: src[:name[:type]],... (type double, int64, "
      "bool, string, timestamp; default all)"},
     {"delimiter", "C", "csv: field delimiter (default ,)"},
+    CLI_LOCK_TIMEOUT_OPTION,
 };
 static const cli_spec ingest_spec = {
     "ingest",

@@ -43,8 +43,26 @@ static dl_lake *open_lake(const cli_args *args, bool read_only) {
     return lake;
 }
 
+static void print_lock_wait(void *ctx, const char *message) {
+    (void)ctx;
+    fprintf(stderr, "dl: %s\n", message);
+}
+
 dl_lake *cli_lake_open(const cli_args *args) {
-    return open_lake(args, false);
+    dl_lake *lake = open_lake(args, false);
+    if (!lake) return NULL;
+    const char *v = cli_get(args, "lock-timeout");
+    if (!v) v = getenv("DL_LOCK_TIMEOUT");
+    char *end = NULL;
+    double seconds = v ? strtod(v, &end) : -1;
+    if (v && (end == v || *end || seconds < 0 || seconds > 1e9)) {
+        fprintf(stderr, "dl: --lock-timeout wants seconds >= 0, got '%s'\n", v);
+        dl_lake_close(lake);
+        return NULL;
+    }
+    dl_lake_set_lock_wait(lake, seconds < 0 ? -1 : (int64_t)(seconds * 1000), print_lock_wait,
+                          NULL);
+    return lake;
 }
 
 dl_lake *cli_lake_open_read(const cli_args *args) {
@@ -479,6 +497,9 @@ int cli_cmd_read(int argc, char **argv) {
     const char *as_of = cli_get(&args, "as-of");
     if (as_of && !cli_parse_time_us(as_of, &at))
         return cli_usage_error(&read_spec, "--as-of: not a time: %s", as_of);
+    if (as_of && version)
+        return cli_usage_error(&read_spec, "give --as-of-version or --as-of, not both");
+    if (from > to) return cli_usage_error(&read_spec, "--from is after --to: the range is empty");
     cli_format fmt = CLI_FORMAT_CSV;
     if ((v = cli_get(&args, "format")) && !cli_format_parse(v, &fmt))
         return cli_usage_error(&read_spec, "--format must be table, csv or jsonl");

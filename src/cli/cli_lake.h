@@ -19,6 +19,15 @@ int cli_cmd_vacuum(int argc, char **argv);
 int cli_cmd_read(int argc, char **argv);
 int cli_cmd_ingest(int argc, char **argv);
 
+/* --lock-timeout SECONDS of the writing commands (also $DL_LOCK_TIMEOUT):
+** read by cli_lake_open. */
+#define CLI_LOCK_TIMEOUT_OPTION                                                                    \
+    {                                                                                              \
+        "lock-timeout", "SECONDS",                                                                 \
+            "wait at most this long for a dataset another writer holds (default: for ever; "       \
+            "the waiting command says who holds it)"                                               \
+    }
+
 /* --root DIR, else $DL_ROOT, else ./lake. */
 const char *cli_lake_root_dir(const cli_args *args);
 /* Opens the lake at the resolved root for writing (printing the error); NULL

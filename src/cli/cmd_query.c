@@ -71,6 +71,10 @@ int cli_cmd_query(int argc, char **argv) {
     if ((v = cli_get(&a, "as-of-version")) && !cli_parse_i64(v, 1, INT64_MAX, &spec.as_of_version))
         return cli_usage_error(&query_spec, "--as-of-version wants a version number >= 1, got '%s'",
                                v);
+    if (cli_get(&a, "as-of") && spec.as_of_version)
+        return cli_usage_error(&query_spec, "give --as-of-version or --as-of, not both");
+    if (spec.ts_from > spec.ts_to)
+        return cli_usage_error(&query_spec, "--from is after --to: the range is empty");
     int64_t threads = 0;
     if ((v = cli_get(&a, "threads")) && !cli_parse_i64(v, 1, 64, &threads))
         return cli_usage_error(&query_spec, "--threads wants 1..64, got '%s'", v);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/dl_internal.h"
@@ -79,6 +80,88 @@ int dl_fs_lock(const char *path, bool wait, int *fd_out, dl_error *err) {
             return dl_error_set(err, DL_ECONFLICT, "%s is locked by another process", path);
         return dl_error_set(err, DL_EIO, "flock %s: %s", path, strerror(e));
     }
+    *fd_out = fd;
+    return DL_OK;
+}
+
+void dl_fs_lock_holder(const char *path, char *buf, size_t size) {
+    snprintf(buf, size, "an unknown process");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0) {
+        snprintf(buf, size, "an unknown process");
+        return;
+    }
+    buf[n] = 0;
+    char *nl = strchr(buf, '\n');
+    if (nl) *nl = 0;
+}
+
+/* Writes "pid N, since TIME, command: ARGV" into the held lock file. */
+static void record_holder(int fd) {
+    char line[512], cmd[256] = "", since[40];
+    int c = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (c >= 0) {
+        ssize_t n = read(c, cmd, sizeof cmd - 1);
+        close(c);
+        for (ssize_t i = 0; i < n - 1; i++)
+            if (cmd[i] == 0) cmd[i] = ' ';
+        cmd[n > 0 ? n : 0] = 0;
+        if (n >= 160) memcpy(cmd + 156, "...", 4); /* long argument lists */
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    dl_format_timestamp((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, DL_UNIT_US, since,
+                        sizeof since);
+    int n = snprintf(line, sizeof line, "pid %d, since %s, command: %s\n", (int)getpid(), since,
+                     cmd[0] ? cmd : "?");
+    if (n < 0) return;
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0) return;
+}
+
+static int64_t monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dl_fs_lock_wait(const char *path, const dl_lock_wait *w, int *fd_out, dl_error *err) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return dl_error_set(err, DL_EIO, "cannot open lock file %s: %s", path, strerror(errno));
+    int64_t start = monotonic_ms();
+    bool notified = false;
+    char holder[512];
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) break;
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EWOULDBLOCK) {
+            close(fd);
+            return dl_error_set(err, DL_EIO, "flock %s: %s", path, strerror(e));
+        }
+        int64_t waited = monotonic_ms() - start;
+        if (w->timeout_ms >= 0 && waited >= w->timeout_ms) {
+            close(fd);
+            dl_fs_lock_holder(path, holder, sizeof holder);
+            return dl_error_set(err, DL_ECONFLICT,
+                                "%s is locked by another writer (%s); gave up after %.1f s",
+                                w->what ? w->what : path, holder, (double)waited / 1000);
+        }
+        if (!notified && waited >= 1000 && w->notify) {
+            char msg[700];
+            dl_fs_lock_holder(path, holder, sizeof holder);
+            snprintf(msg, sizeof msg, "waiting for %s, locked by %s", w->what ? w->what : path,
+                     holder);
+            w->notify(w->ctx, msg);
+            notified = true;
+        }
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    record_holder(fd);
     *fd_out = fd;
     return DL_OK;
 }

@@ -25,6 +25,23 @@ int dl_fs_syncfs(int fd, dl_error *err);
 ** returns DL_ECONFLICT at once when another process holds it.  *fd_out
 ** holds the lock until close(). */
 int dl_fs_lock(const char *path, bool wait, int *fd_out, dl_error *err);
+/* How to wait for a lock another process holds. */
+typedef struct dl_lock_wait {
+    int64_t timeout_ms; /* < 0: for ever; 0: not at all */
+    /* Called once after a second of waiting, with a sentence naming the
+    ** holder (may be NULL). */
+    void (*notify)(void *ctx, const char *message);
+    void *ctx;
+    const char *what; /* what the lock guards, for messages ("dataset X") */
+} dl_lock_wait;
+/* Takes an exclusive flock on path (created if missing), waiting as `w`
+** says, then records the holder (pid, start time, command line) in the
+** file so a waiting process can say who holds it.  A lock whose holder
+** died is free at once (the kernel drops a dead process's flock).  On
+** timeout: DL_ECONFLICT naming the holder. */
+int dl_fs_lock_wait(const char *path, const dl_lock_wait *w, int *fd_out, dl_error *err);
+/* The holder record of a lock file ("pid 123, since ..., command: ..."). */
+void dl_fs_lock_holder(const char *path, char *buf, size_t size);
 /* rm -rf (no error when missing). */
 int dl_fs_remove_tree(const char *path, dl_error *err);
 /* Copies a file to a new path (O_EXCL, mode 0600); no fsync. */

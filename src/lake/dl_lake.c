@@ -181,6 +181,7 @@ int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err)
     if (!lake) return dl_error_set(err, DL_ENOMEM, "out of memory");
     lake->root_fd = -1;
     lake->read_only = read_only;
+    lake->lock_timeout_ms = -1;
     size_t n = strlen(root);
     while (n > 1 && root[n - 1] == '/') n--;
     lake->root = strndup(root, n);
@@ -210,6 +211,14 @@ void dl_lake_close(dl_lake *lake) {
     if (lake->root_fd >= 0) close(lake->root_fd);
     free(lake->root);
     free(lake);
+}
+
+void dl_lake_set_lock_wait(dl_lake *lake, int64_t timeout_ms,
+                           void (*notify)(void *ctx, const char *message), void *ctx) {
+    if (!lake) return;
+    lake->lock_timeout_ms = timeout_ms;
+    lake->lock_notify = notify;
+    lake->lock_notify_ctx = ctx;
 }
 
 const char *dl_lake_root(const dl_lake *lake) {

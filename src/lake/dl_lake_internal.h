@@ -19,6 +19,10 @@ struct dl_lake {
     int root_fd;            /* O_RDONLY on the root: syncfs target */
     struct dl_catalog *cat; /* the catalog (dl_catalog.h) */
     bool read_only;
+    /* dl_lake_set_lock_wait: how writers wait for a dataset lock */
+    int64_t lock_timeout_ms;
+    void (*lock_notify)(void *ctx, const char *message);
+    void *lock_notify_ctx;
 };
 
 int64_t dl_now_us(void);

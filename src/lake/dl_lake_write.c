@@ -524,7 +524,10 @@ int dl_lake_txn_begin(dl_lake *lake, const char *const *datasets, int num_datase
         if (dl_layout_lock_name(ds->name, lock_rel, sizeof lock_rel) != DL_OK)
             DL_FAIL(err, DL_EINVAL, "dataset name too long");
         DL_TRY(dl_lake_abs_path(lake, lock_rel, lock, sizeof lock, err));
-        DL_TRY(dl_fs_lock(lock, true, &ds->lock_fd, err));
+        char what[DL_DATASET_NAME_MAX + 16];
+        snprintf(what, sizeof what, "dataset %s", ds->name);
+        dl_lock_wait wait = {lake->lock_timeout_ms, lake->lock_notify, lake->lock_notify_ctx, what};
+        DL_TRY(dl_fs_lock_wait(lock, &wait, &ds->lock_fd, err));
         /* A dead writer of this dataset may have left a half publish. */
         DL_TRY(dl_lake_recover(lake, ds->name, NULL, err));
         DL_TRY(load_dataset(lake, ds, err));

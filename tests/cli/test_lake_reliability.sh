@@ -114,5 +114,43 @@ check "repair leaves foreign files in place" test -f "$R/README.txt" -a -f "$R/B
 check "repair reports them as foreign" test "$(grep -o '"kind":"foreign"' <<<"$rep" | wc -l)" = 4
 check "repair quarantines an unknown day file of the layout" test -f "$R/.dl/quarantine/BINANCE/SPOT/BTCUSDT/raw/1m/2023/11/30/data.parquet"
 
+# ---- locks explain themselves; a stopped writer is waited for only as long as asked ----
+R=$T/locks; DL_ROOT=$R "$DL" init >/dev/null
+DL_ROOT=$R "$DL" ingest binance "$K"/*.csv >/dev/null 2>&1 &
+wpid=$!
+lockf="$R/.dl/locks/BINANCE~SPOT~BTCUSDT~raw~1m.lock"
+for ((i = 0; i < 200; i++)); do grep -q "pid $wpid," "$lockf" 2>/dev/null && break; sleep 0.01; done
+kill -STOP $wpid 2>/dev/null
+held=$(grep -c "pid $wpid," "$lockf" 2>/dev/null)
+start=$(date +%s%N)
+msg=$(DL_ROOT=$R "$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" --lock-timeout 2 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "a stopped writer held the lock" test "$held" = 1
+check "--lock-timeout bounds the wait (exit 1 after ~2 s, took ${ms} ms)" test $rc = 1 -a $ms -ge 1900 -a $ms -lt 6000
+check "the waiting command says who holds the lock" grep -q "waiting for dataset $BTC, locked by pid $wpid, since 20" <<<"$msg"
+check "the refusal names pid and command" grep -q "locked by another writer (pid $wpid, since .*command: .*dl ingest binance" <<<"$msg"
+kill -9 $wpid 2>/dev/null; wait $wpid 2>/dev/null
+start=$(date +%s%N)
+DL_ROOT=$R DL_LOCK_TIMEOUT=0 "$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" >/dev/null 2>&1; rc=$?
+check "a dead writer's lock is no obstacle (no wait at all)" test $rc = 0
+check "verify after the killed writer" env DL_ROOT=$R "$DL" verify
+
+# ---- small truths: vacuum --dry-run, usage errors, one path per message ----
+R=$T/vac; cp -a "$T/p3" "$R"
+dry=$(DL_ROOT=$R "$DL" vacuum --keep-versions 1 --dry-run --json)
+real=$(DL_ROOT=$R "$DL" vacuum --keep-versions 1 --json)
+check "vacuum --dry-run reports what the real run does" test "${dry/\"dry_run\":true/}" = "${real/\"dry_run\":false/}"
+check "... and the real run did something" grep -q '"versions_vacuumed":[1-9]' <<<"$real"
+fails "read --from after --to is a usage error" 2 "--from is after --to" env DL_ROOT=$R "$DL" read $BTC --from 2024-01-02 --to 2024-01-01
+fails "read --as-of-version with --as-of is a usage error" 2 "not both" env DL_ROOT=$R "$DL" read $BTC --as-of-version 1 --as-of 2024-01-01
+fails "query --from after --to is a usage error" 2 "--from is after --to" env DL_ROOT=$R "$DL" query $BTC --from 2024-01-02 --to 2024-01-01
+fails "query --as-of-version with --as-of is a usage error" 2 "not both" env DL_ROOT=$R "$DL" query $BTC --as-of-version 1 --as-of 2024-01-01
+day=$R/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/05/data.parquet
+printf 'XXXXXXXX' | dd of="$day" bs=1 seek=$(( $(stat -c %s "$day") - 8 )) conv=notrunc 2>/dev/null
+for cmd in "read $BTC --format csv" "ingest binance $K/BTCUSDT-1m-2023-12.csv"; do
+  msg=$(DL_ROOT=$R "$DL" $cmd 2>&1 >/dev/null)
+  check "one path in: dl ${cmd%% *} on a damaged file" test "$(grep -o '2023/12/05/data.parquet' <<<"$msg" | wc -l)" = 1
+done
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
