@@ -55,12 +55,14 @@ def _as_of(as_of):
     return None, _native.parse_time_us(as_of)
 
 
-def _to_utc(values_ms):
-    """Epoch milliseconds (None for unknown) -> a UTC datetime Series."""
+def _to_utc(values):
+    """Epoch milliseconds or ISO-8601 text (None for unknown) -> a UTC datetime Series."""
     import pandas as pd
 
-    values = pd.Series(list(values_ms), dtype="Int64")
-    return pd.to_datetime(values, unit="ms", utc=True)
+    values = list(values)
+    if any(isinstance(v, str) for v in values):
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+    return pd.to_datetime(pd.Series(values, dtype="Int64"), unit="ms", utc=True)
 
 
 def _normalise_dataset(d):
@@ -186,8 +188,8 @@ class DataLakeClient:
         g = self._live.gaps(ds)
         return pd.DataFrame(
             {
-                "from_ts": _to_utc([x["from_ts"] for x in g]),
-                "to_ts": _to_utc([x["to_ts"] for x in g]),
+                "from_ts": _to_utc([x.get("from_ts", x.get("from")) for x in g]),
+                "to_ts": _to_utc([x.get("to_ts", x.get("to")) for x in g]),
                 "missing": pd.Series([x["missing"] for x in g], dtype="int64"),
             }
         )
@@ -197,10 +199,10 @@ class DataLakeClient:
         import pandas as pd
 
         _check_str("ds", ds, optional=False)
+        cols = ["version", "committed_at", "rows_written", "files_added", "files_replaced", "vacuumed", "message"]
         h = self._live.history(ds)
-        df = pd.DataFrame(h)
-        if len(df) and "committed_at" in df:
-            df["committed_at"] = _to_utc(df["committed_at"])
+        df = pd.DataFrame([{k: v.get(k) for k in cols} for v in h], columns=cols)
+        df["committed_at"] = _to_utc(df["committed_at"])
         return df
 
     # ---- data
