@@ -129,7 +129,8 @@ static void survey_root(const char *root, char *foreign, size_t fsize, char *dat
     DIR *d = opendir(root);
     struct dirent *e;
     while (d && !foreign[0] && (e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".dl"))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            strcmp(e->d_name, ".dl") != 0)
             snprintf(foreign, fsize, "%s/%s", root, e->d_name);
     if (d) closedir(d);
 }

@@ -136,6 +136,7 @@ static int resolve_columns(dl_join *j, const dl_join_spec *spec, const dl_schema
     j->right.columns = malloc(sizeof(char *) * (size_t)(num_names + 1));
     if (!j->left.columns || !j->right.columns)
         return dl_error_set(err, DL_ENOMEM, "join: out of memory");
+    j->left.num_columns = j->right.num_columns = 0;
     projection_add(&j->left, key);
     projection_add(&j->right, key);
     for (int k = 0; k < num_names; k++) {
@@ -197,7 +198,7 @@ static int plan(dl_lake *lake, dl_join *j, const dl_join_spec *spec, dl_error *e
         names = all_names;
     }
     if (num_names == 0) DL_FAIL(err, DL_EINVAL, "join: no output column");
-    side_pos = malloc(sizeof(int) * (size_t)num_names);
+    side_pos = calloc((size_t)num_names, sizeof(int));
     j->out_col = malloc(sizeof(int) * (size_t)num_names);
     if (!side_pos || !j->out_col) DL_FAIL(err, DL_ENOMEM, "join: out of memory");
     DL_TRY(resolve_columns(j, spec, full_out, names, num_names, side_pos, err));
