@@ -75,6 +75,40 @@ class DlText(ctypes.Structure):
     ]
 
 
+class DlSchema(ctypes.Structure):
+    _fields_ = [("num_fields", ctypes.c_int), ("fields", ctypes.c_void_p)]
+
+
+class DlTable(ctypes.Structure):
+    """Opaque to Python apart from its size: filled and freed by the library."""
+
+    _fields_ = [("schema", DlSchema), ("columns", ctypes.c_void_p), ("num_rows", ctypes.c_int64)]
+
+
+DL_FEATURE_NAME_MAX = 48
+DL_FEATURE_VERSION_MAX = 48
+
+
+class DlFeatureVersion(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char * (DL_FEATURE_NAME_MAX + 1)),
+        ("version", ctypes.c_char * (DL_FEATURE_VERSION_MAX + 1)),
+        ("identity", ctypes.c_char * 65),
+        ("committed_at", ctypes.c_int64),
+        ("deleted_at", ctypes.c_int64),
+        ("rows", ctypes.c_int64),
+        ("symbols", ctypes.c_int64),
+        ("ts_min", ctypes.c_int64),
+        ("ts_max", ctypes.c_int64),
+        ("num_columns", ctypes.c_int),
+        ("message", ctypes.c_char * 256),
+    ]
+
+
+class DlFeaturesGetOptions(ctypes.Structure):
+    _fields_ = [("ttl_us", ctypes.c_int64), ("as_of_system_time", ctypes.c_int64)]
+
+
 class DlQuerySpec(ctypes.Structure):
     _fields_ = [
         ("datasets", ctypes.POINTER(ctypes.c_char_p)),
@@ -210,6 +244,13 @@ def _declare(lib):
     _proto(lib, "dl_json_dataset", ctypes.c_int, text, P(DlDatasetInfo), vp)
     _proto(lib, "dl_json_history", ctypes.c_int, text, P(DlLakeVersion), i64)
     _proto(lib, "dl_json_gaps", ctypes.c_int, text, P(DlLakeGap), i64)
+    _proto(lib, "dl_table_free", None, P(DlTable))
+    _proto(lib, "dl_arrow_export", ctypes.c_int, P(DlTable), P(ArrowSchema), P(ArrowArray), err)
+    _proto(lib, "dl_features_versions", ctypes.c_int, vp, ctypes.c_char_p, i64, ctypes.c_bool,
+           P(P(DlFeatureVersion)), P(i64), err)
+    _proto(lib, "dl_features_read_entities", ctypes.c_int, ctypes.c_char_p, P(DlTable), err)
+    _proto(lib, "dl_features_get", ctypes.c_int, vp, P(DlTable), P(ctypes.c_char_p), ctypes.c_int,
+           P(DlFeaturesGetOptions), P(DlTable), vp, err)
     free_name = "dl_free" if hasattr(lib, "dl_free") else None
     if free_name:
         _proto(lib, free_name, None, vp)

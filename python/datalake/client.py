@@ -451,10 +451,92 @@ class _LocalBackend:
         return native
 
     def features_list(self):
-        raise errors.DataLakeError("the feature store is not available in this client version")
+        items = ctypes.POINTER(_native.DlFeatureVersion)()
+        count = ctypes.c_int64()
+        err = _native.DlError()
+        rc = self._lib.dl_features_versions(self._lake, None, 0, False, ctypes.byref(items), ctypes.byref(count), ctypes.byref(err))
+        if rc != 0:
+            _native.raise_for(rc, err)
+        try:
+            return [
+                {
+                    "name": v.name.decode(),
+                    "version": v.version.decode(),
+                    "identity": v.identity.decode(),
+                    "committed_at": v.committed_at,
+                    "rows": v.rows,
+                    "symbols": v.symbols,
+                    "ts_min": v.ts_min,
+                    "ts_max": v.ts_max,
+                    "columns": v.num_columns,
+                    "message": v.message.decode("utf-8", "replace"),
+                }
+                for v in (items[i] for i in range(count.value))
+            ]
+        finally:
+            self._lib.dl_py_free(items)
 
     def features_get(self, entities, refs, ttl, as_of_system_time):
-        raise errors.DataLakeError("the feature store is not available in this client version")
+        import os
+        import tempfile
+
+        opts = _native.DlFeaturesGetOptions(_duration_us(ttl), _native.parse_time_us(as_of_system_time) or 0)
+        table, out = _native.DlTable(), _native.DlTable()
+        err = _native.DlError()
+        fd, path = tempfile.mkstemp(suffix=".csv", prefix="dl-entities-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                _write_entities_csv(entities, f)
+            rc = self._lib.dl_features_read_entities(path.encode(), ctypes.byref(table), ctypes.byref(err))
+        finally:
+            os.unlink(path)
+        if rc != 0:
+            _native.raise_for(rc, err)
+        try:
+            names = (ctypes.c_char_p * len(refs))(*[r.encode() for r in refs])
+            rc = self._lib.dl_features_get(self._lake, ctypes.byref(table), names, len(refs), ctypes.byref(opts), ctypes.byref(out), None, ctypes.byref(err))
+            if rc != 0:
+                _native.raise_for(rc, err)
+            schema, array = _native.ArrowSchema(), _native.ArrowArray()
+            rc = self._lib.dl_arrow_export(ctypes.byref(out), ctypes.byref(schema), ctypes.byref(array), ctypes.byref(err))
+            if rc != 0:
+                _native.raise_for(rc, err)
+            try:
+                fields = _arrow.fields_of_schema(schema)
+            finally:
+                schema.release(ctypes.byref(schema))
+            return _arrow.batch_from_array(fields, array).to_pandas()
+        finally:
+            self._lib.dl_table_free(ctypes.byref(table))
+            self._lib.dl_table_free(ctypes.byref(out))
+
+
+def _duration_us(ttl):
+    """"90m", "2h", "1d", "30s" or a timedelta -> microseconds (0 = none)."""
+    import datetime
+    import re
+
+    if ttl is None:
+        return 0
+    if isinstance(ttl, datetime.timedelta):
+        return int(ttl / datetime.timedelta(microseconds=1))
+    m = re.fullmatch(r"\s*(\d+)\s*(s|m|h|d|w)\s*", ttl)
+    if not m:
+        raise ValueError("ttl must look like 90m, 2h, 1d (or be a timedelta), not %r" % ttl)
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)] * 1000000
+
+
+def _write_entities_csv(entities, f):
+    """The entity frame as the library's entity CSV: symbol,ts (ISO UTC, us)."""
+    import pandas as pd
+
+    ts = pd.to_datetime(entities["ts"], utc=True)
+    text = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    f.write("symbol,ts\n")
+    for sym, t in zip(entities["symbol"].astype(str), text):
+        if "," in sym or '"' in sym or "\n" in sym:
+            raise ValueError("symbol %r holds a character the entity file cannot carry" % sym)
+        f.write("%s,%s\n" % (sym, t))
 
 
 class _Limited:
