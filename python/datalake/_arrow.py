@@ -362,3 +362,96 @@ def type_name(field):
         tz = field.timestamp_tz
         return "timestamp[%s%s]" % (field.timestamp_unit, ", " + tz if tz else "")
     return _TYPE_NAMES.get(field.format, re.sub(r"[^ -~]", "?", field.format.decode("ascii", "replace")))
+
+
+# ---- producer side: a pandas DataFrame as an Arrow C struct array (borrowed by the library)
+
+
+def _noop_schema_release(ptr):
+    ptr.contents.release = _native.ArrowSchema.release.__class__()  # NULL: released
+
+
+def _noop_array_release(ptr):
+    ptr.contents.release = _native.ArrowArray.release.__class__()
+
+
+_SCHEMA_RELEASE = _native.ArrowSchema._fields_[7][1](_noop_schema_release)
+_ARRAY_RELEASE = _native.ArrowArray._fields_[8][1](_noop_array_release)
+
+
+def _bitmap(valid):
+    return np.packbits(valid.astype(bool), bitorder="little")
+
+
+def _column_buffers(name, series):
+    """(format, validity or None, [buffers as numpy arrays], null_count) of one column."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or (hasattr(dtype, "kind") and dtype.kind == "M"):
+        ts = pd.to_datetime(series, utc=True)
+        valid = ts.notna().to_numpy()
+        # the lake keeps microseconds: pandas' nanoseconds are floored to them
+        values = ts.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64) // 1000
+        values[~valid] = 0
+        return b"tsu:UTC", valid, [values], int((~valid).sum())
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iub":
+        valid = series.notna().to_numpy()
+        np_type = {"b": np.bool_}.get(dtype.kind, np.int64)
+        values = series.to_numpy(dtype=np_type, na_value=0)
+        if dtype.kind == "b":
+            return b"b", valid, [_bitmap(values)], int((~valid).sum())
+        return b"l", valid, [values.astype(np.int64)], int((~valid).sum())
+    if dtype.kind == "f":
+        values = np.ascontiguousarray(series.to_numpy(dtype=np.float64))
+        return b"g", None, [values], 0
+    if dtype.kind in "iu":
+        return b"l", None, [np.ascontiguousarray(series.to_numpy(dtype=np.int64))], 0
+    if dtype.kind == "b":
+        return b"b", None, [_bitmap(series.to_numpy())], 0
+    if dtype.kind in "OSU" or isinstance(dtype, pd.StringDtype):
+        objs = series.to_numpy(dtype=object)
+        valid = np.array([v is not None and not (isinstance(v, float) and np.isnan(v)) for v in objs], dtype=bool)
+        encoded = [str(v).encode("utf-8") if ok else b"" for v, ok in zip(objs, valid)]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        if offsets[-1] >= 2**31:
+            raise errors.DataLakeError("column %r holds more than 2 GiB of text; write it in parts" % name)
+        data = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
+        nulls = int((~valid).sum())
+        return b"u", valid if nulls else None, [offsets.astype(np.int32), data], nulls
+    raise TypeError("column %r: dtype %s cannot be written to the lake" % (name, dtype))
+
+
+def export_frame(df):
+    """(ArrowSchema, ArrowArray, keepalive): df as a struct array whose
+    buffers point into numpy arrays kept alive by `keepalive`."""
+    keep = []
+    n = len(df)
+    children_s, children_a = [], []
+    for name in df.columns:
+        if not isinstance(name, str):
+            raise TypeError("column names must be strings, not %r" % (name,))
+        fmt, valid, buffers, nulls = _column_buffers(name, df[name])
+        validity = _bitmap(valid) if valid is not None and nulls else None
+        bufs = [validity] + buffers
+        keep.extend(b for b in bufs if b is not None)
+        ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data if b is not None else None for b in bufs])
+        keep.append(ptrs)
+        fmt_c, name_c = ctypes.c_char_p(fmt), ctypes.c_char_p(name.encode("utf-8"))
+        keep.extend([fmt_c, name_c])
+        s = _native.ArrowSchema(fmt_c.value, name_c.value, None, 2, 0, None, None, _SCHEMA_RELEASE, None)
+        a = _native.ArrowArray(n, nulls, 0, len(bufs), 0, ptrs, None, None, _ARRAY_RELEASE, None)
+        children_s.append(s)
+        children_a.append(a)
+    keep.extend(children_s + children_a)
+    sp = (ctypes.POINTER(_native.ArrowSchema) * max(len(children_s), 1))(*[ctypes.pointer(s) for s in children_s])
+    ap = (ctypes.POINTER(_native.ArrowArray) * max(len(children_a), 1))(*[ctypes.pointer(a) for a in children_a])
+    parent_bufs = (ctypes.c_void_p * 1)(None)
+    keep.extend([sp, ap, parent_bufs])
+    schema = _native.ArrowSchema(b"+s", b"", None, 0, len(children_s), sp, None, _SCHEMA_RELEASE, None)
+    array = _native.ArrowArray(n, 0, 0, 1, len(children_a), parent_bufs, ap, None, _ARRAY_RELEASE, None)
+    return schema, array, keep

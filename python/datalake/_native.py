@@ -109,6 +109,79 @@ class DlFeaturesGetOptions(ctypes.Structure):
     _fields_ = [("ttl_us", ctypes.c_int64), ("as_of_system_time", ctypes.c_int64)]
 
 
+class DlLakeWriteResult(ctypes.Structure):
+    _fields_ = [
+        ("run_id", ctypes.c_int64),
+        ("rows_in", ctypes.c_int64),
+        ("days_written", ctypes.c_int64),
+        ("days_unchanged", ctypes.c_int64),
+        ("versions_created", ctypes.c_int64),
+        ("last_version", ctypes.c_int64),
+        ("missing", ctypes.c_int64),
+    ]
+
+
+class DlIngestResult(ctypes.Structure):
+    _fields_ = [
+        ("write", DlLakeWriteResult),
+        ("rows_read", ctypes.c_int64),
+        ("rows_skipped", ctypes.c_int64),
+        ("checksums_verified", ctypes.c_int),
+        ("first_skip_reason", ctypes.c_char * 512),
+    ]
+
+
+class DlIngestOptionsHead(ctypes.Structure):
+    """The leading fields of dl_ingest_options.  The whole struct lives in an
+    OPTIONS_BUFFER-byte buffer initialised by dl_ingest_options_default; only
+    these fields are set from Python (offsets checked by test_abi)."""
+
+    _fields_ = [
+        ("format", ctypes.c_int),
+        ("exchange", ctypes.c_char_p),
+        ("market", ctypes.c_char_p),
+        ("dataset", ctypes.c_char_p),
+        ("ts_column", ctypes.c_char_p),
+        ("ts_format", ctypes.c_char_p),
+    ]
+
+
+class DlVerifyReport(ctypes.Structure):
+    _fields_ = [
+        ("issues", ctypes.c_void_p),
+        ("count", ctypes.c_int64),
+        ("files_checked", ctypes.c_int64),
+        ("bytes_checked", ctypes.c_int64),
+    ]
+
+
+class DlWriteOptions(ctypes.Structure):
+    _fields_ = [
+        ("codec", ctypes.c_int),
+        ("compression_level", ctypes.c_int),
+        ("row_group_rows", ctypes.c_int64),
+        ("page_bytes", ctypes.c_int64),
+        ("page_rows", ctypes.c_int64),
+        ("dictionary", ctypes.c_bool),
+        ("dictionary_bytes", ctypes.c_int64),
+        ("delta_timestamps", ctypes.c_bool),
+        ("statistics", ctypes.c_bool),
+        ("page_index", ctypes.c_bool),
+        ("data_page_version", ctypes.c_int),
+        ("threads", ctypes.c_int),
+    ]
+
+
+class DlLakeWriteOptionsHead(ctypes.Structure):
+    """The leading fields of dl_lake_write_options (the rest stays opaque)."""
+
+    _fields_ = [("parquet", DlWriteOptions), ("message", ctypes.c_char_p), ("command", ctypes.c_char_p)]
+
+
+LAKE_WRITE_MESSAGE_OFFSET = DlLakeWriteOptionsHead.message.offset
+OPTIONS_BUFFER = 4096  # bytes reserved for options structs Python treats as opaque
+
+
 class DlQuerySpec(ctypes.Structure):
     _fields_ = [
         ("datasets", ctypes.POINTER(ctypes.c_char_p)),
@@ -248,6 +321,16 @@ def _declare(lib):
     _proto(lib, "dl_arrow_export", ctypes.c_int, P(DlTable), P(ArrowSchema), P(ArrowArray), err)
     _proto(lib, "dl_features_versions", ctypes.c_int, vp, ctypes.c_char_p, i64, ctypes.c_bool,
            P(P(DlFeatureVersion)), P(i64), err)
+    _proto(lib, "dl_ingest_options_default", None, vp, ctypes.c_int)
+    _proto(lib, "dl_ingest_files", ctypes.c_int, vp, P(ctypes.c_char_p), ctypes.c_int, vp, P(DlIngestResult), err)
+    _proto(lib, "dl_lake_write_options_default", None, vp)
+    _proto(lib, "dl_lake_write", ctypes.c_int, vp, ctypes.c_char_p, P(DlTable), vp, P(DlLakeWriteResult), err)
+    _proto(lib, "dl_lake_verify", ctypes.c_int, vp, ctypes.c_char_p, ctypes.c_bool, P(DlVerifyReport), err)
+    _proto(lib, "dl_verify_report_free", None, P(DlVerifyReport))
+    _proto(lib, "dl_json_verify", ctypes.c_int, text, P(DlVerifyReport))
+    _proto(lib, "dl_arrow_import_schema", ctypes.c_int, P(ArrowSchema), P(DlSchema), err)
+    _proto(lib, "dl_arrow_import_array", ctypes.c_int, P(DlSchema), P(ArrowSchema), P(ArrowArray), P(DlTable), err)
+    _proto(lib, "dl_schema_free", None, P(DlSchema))
     _proto(lib, "dl_features_read_entities", ctypes.c_int, ctypes.c_char_p, P(DlTable), err)
     _proto(lib, "dl_features_get", ctypes.c_int, vp, P(DlTable), P(ctypes.c_char_p), ctypes.c_int,
            P(DlFeaturesGetOptions), P(DlTable), vp, err)

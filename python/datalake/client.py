@@ -241,6 +241,36 @@ class DataLakeClient:
         batch = _arrow.concat_batches(fields, batches) if batches else _arrow.empty_batch(fields)
         return batch.to_pandas()
 
+    def write(self, ds, df, message=None):
+        """Upserts the rows of df (a `ts` column of timestamps, then any
+        columns) into dataset ds, one atomic commit: rows of an existing
+        (day, ts) are replaced, new ones added.  Returns the write summary."""
+        import pandas as pd
+
+        _check_str("ds", ds, optional=False)
+        _check_str("message", message)
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError("df must be a pandas.DataFrame, not %s" % type(df).__name__)
+        if "ts" not in df.columns:
+            raise ValueError("df needs a 'ts' column of timestamps")
+        return self._live.write(ds, df, message)
+
+    def ingest(self, paths):
+        """Ingests Binance archives (.zip or .csv, names as on data.binance.vision)
+        in one all-or-nothing commit.  Returns the ingest summary."""
+        import os
+
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        paths = [os.fspath(p) for p in paths]
+        if not paths:
+            raise ValueError("name at least one file to ingest")
+        return self._live.ingest(paths)
+
+    def verify(self):
+        """Re-hashes every file against the catalog: {"ok": bool, "issues": [...], ...}."""
+        return self._live.verify()
+
     def query(self, ds, start=None, end=None, columns=None, where=None, as_of=None, limit=None):
         """A lazy result: iterate it for DataFrames, or hand it to any consumer
         of the Arrow PyCapsule protocol (__arrow_c_stream__), local mode."""
@@ -311,6 +341,9 @@ class _LocalBackend:
         if self._lake:
             self._lib.dl_lake_close(self._lake)
             self._lake = ctypes.c_void_p()
+        if getattr(self, "_writer", None):
+            self._lib.dl_lake_close(self._writer)
+            self._writer = None
 
     def __del__(self):
         try:
@@ -449,6 +482,68 @@ class _LocalBackend:
         native = _arrow.NativeStream(stream)
         native._lake_keepalive = self
         return native
+
+    def _writable(self):
+        """A second, read-write handle for writes (opened on first use)."""
+        if getattr(self, "_writer", None) is None:
+            handle = ctypes.c_void_p()
+            err = _native.DlError()
+            rc = self._lib.dl_lake_open(self._root.encode(), False, ctypes.byref(handle), ctypes.byref(err))
+            if rc != 0:
+                _native.raise_for(rc, err)
+            self._writer = handle
+        return self._writer
+
+    def write(self, ds, df, message):
+        schema, array, keep = _arrow.export_frame(df)
+        dschema, table = _native.DlSchema(), _native.DlTable()
+        err = _native.DlError()
+        opts = ctypes.create_string_buffer(_native.OPTIONS_BUFFER)
+        result = _native.DlLakeWriteResult()
+        rc = self._lib.dl_arrow_import_schema(ctypes.byref(schema), ctypes.byref(dschema), ctypes.byref(err))
+        if rc != 0:
+            _native.raise_for(rc, err)
+        try:
+            rc = self._lib.dl_arrow_import_array(ctypes.byref(dschema), ctypes.byref(schema), ctypes.byref(array), ctypes.byref(table), ctypes.byref(err))
+            if rc != 0:
+                _native.raise_for(rc, err)
+            self._lib.dl_lake_write_options_default(opts)
+            msg = ctypes.create_string_buffer(message.encode()) if message else None
+            if msg is not None:  # borrowed by the library until dl_lake_write returns
+                slot = ctypes.c_void_p.from_buffer(opts, _native.LAKE_WRITE_MESSAGE_OFFSET)
+                slot.value = ctypes.addressof(msg)
+            rc = self._lib.dl_lake_write(self._writable(), ds.encode(), ctypes.byref(table), opts, ctypes.byref(result), ctypes.byref(err))
+            if rc != 0:
+                _native.raise_for(rc, err)
+        finally:
+            self._lib.dl_table_free(ctypes.byref(table))
+            self._lib.dl_schema_free(ctypes.byref(dschema))
+            del keep
+        return {k: getattr(result, k) for k, _ in _native.DlLakeWriteResult._fields_}
+
+    def ingest(self, paths):
+        opts = ctypes.create_string_buffer(_native.OPTIONS_BUFFER)
+        self._lib.dl_ingest_options_default(opts, 0)  # DL_INGEST_BINANCE
+        files = (ctypes.c_char_p * len(paths))(*[p.encode() for p in paths])
+        result = _native.DlIngestResult()
+        err = _native.DlError()
+        rc = self._lib.dl_ingest_files(self._writable(), files, len(paths), opts, ctypes.byref(result), ctypes.byref(err))
+        if rc != 0:
+            _native.raise_for(rc, err)
+        out = {k: getattr(result.write, k) for k, _ in _native.DlLakeWriteResult._fields_}
+        out.update(rows_read=result.rows_read, rows_skipped=result.rows_skipped, checksums_verified=result.checksums_verified)
+        return out
+
+    def verify(self):
+        report = _native.DlVerifyReport()
+        err = _native.DlError()
+        rc = self._lib.dl_lake_verify(self._lake, None, False, ctypes.byref(report), ctypes.byref(err))
+        if rc != 0:
+            _native.raise_for(rc, err)
+        try:
+            return self._json(lambda t: self._lib.dl_json_verify(t, ctypes.byref(report)))
+        finally:
+            self._lib.dl_verify_report_free(ctypes.byref(report))
 
     def features_list(self):
         items = ctypes.POINTER(_native.DlFeatureVersion)()

@@ -179,3 +179,47 @@ def test_arrow_c_stream_capsule(client):
     with pytest.raises(datalake.ClientClosed):
         res.__arrow_c_stream__()  # moved out
     del capsule  # the destructor releases the stream
+
+
+def test_write_ingest_verify(tmp_path, lake):
+    import shutil
+
+    root = tmp_path / "lake"
+    shutil.copytree(lake, root)
+    c = datalake.DataLakeClient(root=str(root))
+    df = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2024-02-01T00:00:00Z", "2024-02-01T00:01:00Z", "2024-02-01T00:02:00Z"], utc=True),
+            "price": [1.5, 2.5, np.nan],
+            "qty": pd.array([1, None, 3], dtype="Int64"),
+            "venue": ["a", None, "c"],
+        }
+    )
+    res = c.write("MYFEED/SPOT/ABC/raw/1m", df, message="from pandas")
+    assert res["rows_in"] == 3 and res["versions_created"] == 1
+    back = c.read("MYFEED/SPOT/ABC/raw/1m")
+    assert list(back.columns) == ["ts", "price", "qty", "venue"]
+    assert list(back["ts"]) == list(df["ts"])
+    assert np.array_equal(back["price"].to_numpy(), df["price"].to_numpy(), equal_nan=True)
+    assert list(back["qty"]) == [1, pd.NA, 3]
+    assert list(back["venue"]) == ["a", None, "c"]
+    assert client_history_message(c, "MYFEED/SPOT/ABC/raw/1m") == "from pandas"
+    again = c.write("MYFEED/SPOT/ABC/raw/1m", df)
+    assert again["versions_created"] == 0  # the same rows: unchanged, no new version
+    # ingest a Binance file of the demo's format: one more day for BTCUSDT
+    sample = tmp_path / "BTCUSDT-1m-2024-01-04.csv"
+    sample.write_text("".join("%d,1,2,0.5,1.5,10,%d,15,3,5,7.5,0\n" % (t, t + 59999) for t in range(1704326400000, 1704326400000 + 60 * 60000, 60000)))
+    out = c.ingest([str(sample)])
+    assert out["rows_read"] == 60
+    assert c.info(BTC)["rows"] == 4260
+    v = c.verify()
+    assert v["ok"] is True and v["files_checked"] > 0
+    with pytest.raises(datalake.DataLakeError):
+        c.ingest([str(tmp_path / "missing-1m-2024-01-01.csv")])
+    with pytest.raises(TypeError):
+        c.write(BTC, {"ts": []})
+    c.close()
+
+
+def client_history_message(c, ds):
+    return c.history(ds)["message"].iloc[-1]
