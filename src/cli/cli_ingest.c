@@ -71,9 +71,7 @@ static const cli_option ingest_options[] = {
     {"message", "TEXT", "message stored with the new versions"},
     {"dataset", "NAME", "csv: target dataset EXCHANGE/MARKET/SYMBOL/TYPE/PERIOD"},
     {"ts-column", "NAME", "csv: header name of the time column"},
-    {"ts-format", "FMT",
-     "time format: auto (default: ISO-8601 text, or epoch s/ms/us/ns told apart by "
-     "magnitude, one unit per file), or exactly s, ms, us, ns or iso"},
+    {"ts-format", "FMT", "time format: auto (default, see above), s, ms, us, ns or iso"},
     {"zip-max-ratio", "N", "refuse a .zip member expanding more than N:1 (default 200)"},
     {"columns", "SPEC",
      "csv: columns to keep: src[:name[:type]],... (type double, int64, "

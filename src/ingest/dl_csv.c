@@ -122,6 +122,11 @@ struct dl_csv_reader {
     char **header_names; /* generic: owned copies of the header fields */
     int num_header_names;
     bool check_header; /* Binance: the first record may be a header */
+    /* Binance trades/aggTrades: USD-M futures files lack the last column
+    ** (is_best_match, which is dropped anyway).  The first data row decides
+    ** whether the file has it; every row must then agree. */
+    bool optional_last;
+    enum { LAST_UNKNOWN, LAST_PRESENT, LAST_ABSENT } last_field;
 
     /* Rows whose ts is outside [ts_min, ts_max) end the read (an archive
     ** holding another period's rows); range_label names the period. */
@@ -839,11 +844,18 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
     const char *p = rec->start;
     const char *const e = rec->end;
     const char delim = r->delim;
+    const int expected = r->num_fields - (r->last_field == LAST_ABSENT);
+    const int short_at = r->optional_last && r->last_field != LAST_PRESENT ? r->num_fields - 1 : -1;
+    bool short_row = false;
     for (int i = 0; i < r->num_fields; i++) {
         const field_plan *f = &r->plan[i];
         if (i > 0) {
+            if (p == e && i == short_at) {
+                short_row = true; /* only the optional last column is missing */
+                break;
+            }
             if (p == e)
-                return row_error(r, rec->line, err, "expected %d fields, got %d", r->num_fields, i);
+                return row_error(r, rec->line, err, "expected %d fields, got %d", expected, i);
             p++; /* the delimiter, checked when the previous field ended */
         }
         const char *vs = p, *limit = e;
@@ -923,8 +935,12 @@ static int parse_record(dl_csv_reader *r, const csv_record *rec, dl_column *cols
         if (!quoted) p = stop;
     }
     if (p != e)
-        return row_error(r, rec->line, err, "expected %d fields, got %d", r->num_fields,
+        return row_error(r, rec->line, err, "expected %d fields, got %d", expected,
                          r->num_fields + count_fields(r, p + 1, e));
+    if (r->optional_last && r->last_field == LAST_UNKNOWN)
+        r->last_field = short_row ? LAST_ABSENT : LAST_PRESENT;
+    else if (!short_row && expected < r->num_fields)
+        return row_error(r, rec->line, err, "expected %d fields, got %d", expected, r->num_fields);
     return DL_OK;
 }
 
@@ -1046,6 +1062,8 @@ static int build_binance_plan(dl_csv_reader *r, dl_error *err) {
                 if (rc != DL_OK) return rc;
             }
     r->check_header = true;
+    r->optional_last = r->kind != DL_CSV_BINANCE_KLINES;
+    r->last_field = r->optional_last ? LAST_UNKNOWN : LAST_PRESENT;
     return DL_OK;
 }
 

@@ -29,7 +29,9 @@
 **              trade_count (int64), taker_buy_volume, taker_buy_quote_volume
 **              (close_time and ignore are dropped)
 **   trades:    ts, trade_id (int64), price, qty, quote_qty,
-**              is_buyer_maker (bool)            (is_best_match dropped)
+**              is_buyer_maker (bool)            (is_best_match dropped; files
+**              without it, as USD-M futures publish, are read too: the first
+**              row decides, all rows must agree -- also for aggTrades)
 **   aggtrades: ts, agg_trade_id, price, qty, first_trade_id, last_trade_id,
 **              is_buyer_maker (bool)
 **   generic:   ts plus the mapped columns, types as configured.

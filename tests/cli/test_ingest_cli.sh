@@ -91,6 +91,13 @@ fails "trades archive with a row of the day before refused" 1 \
 kline 1706486400000 1707091199999 > "$D/BTCUSDT-1w-2024-02.csv"
 check "1w kline opening before the month is accepted" "$DL" ingest binance "$D/BTCUSDT-1w-2024-02.csv"
 
+# ---- USD-M futures trades: a header and no is_best_match column ----
+{ echo "id,price,qty,quote_qty,time,is_buyer_maker"
+  echo "7001,42000.5,0.1,4200.05,1704844800001,true"
+  echo "7002,42000.6,0.2,8400.12,1704844800002,false"; } > "$D/BTCUSDT-trades-2024-01-10.csv"
+check "futures trades (6 columns, header) ingest" "$DL" ingest binance --market FUTURES-UM "$D/BTCUSDT-trades-2024-01-10.csv"
+check "2 futures trades" test "$(rows BINANCE/FUTURES-UM/BTCUSDT/ticks/trades)" = 2
+
 # ---- --ts-format overrides the magnitude rule ----
 echo "ts,price" > "$D/old.csv"; echo "86400000,1.5" >> "$D/old.csv"
 fails "a 1970 ms value is refused by auto" 1 "old.csv:2: column 1 (ts): time '86400000' is not in seconds" \

@@ -1131,6 +1131,42 @@ DL_TEST(csv_header_detection) {
     dl_table_free(&t);
 }
 
+/* USD-M futures trade files have a header and no is_best_match column. */
+DL_TEST(csv_futures_trades_without_best_match) {
+    dl_error err = {0};
+    dl_csv_options o;
+    dl_csv_options_default(&o, DL_CSV_BINANCE_TRADES);
+    dl_table t;
+    const char *futures = "id,price,qty,quote_qty,time,is_buyer_maker\n"
+                          "5001,42000.5,0.1,4200.05,1704067200001,true\n"
+                          "5002,42000.6,0.2,8400.12,1704067200002,false\n";
+    CHECK_OK(read_text(futures, strlen(futures), &o, &t, &err), &err);
+    CHECK_EQ_INT(t.num_rows, 2);
+    if (t.num_rows == 2) {
+        CHECK_EQ_INT(i64_at(&t, 1, 1), 5002);
+        CHECK_EQ_INT(bool_at(&t, 5, 1), 0);
+    }
+    dl_table_free(&t);
+    /* a file mixing both shapes is refused */
+    const char *mixed = "5001,42000.5,0.1,4200.05,1704067200001,true\n" GOOD_TRADE;
+    CHECK_RC(read_text(mixed, strlen(mixed), &o, &t, &err), DL_ECORRUPT);
+    CHECK_EQ_STR(err.message, "t.csv:2: expected 6 fields, got 7");
+    dl_table_free(&t);
+    dl_csv_options_default(&o, DL_CSV_BINANCE_AGGTRADES);
+    const char *agg = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,"
+                      "is_buyer_maker\n"
+                      "26129,42000.5,0.1,1,3,1704067200001,true\n";
+    CHECK_OK(read_text(agg, strlen(agg), &o, &t, &err), &err);
+    CHECK_EQ_INT(t.num_rows, 1);
+    dl_table_free(&t);
+    /* klines keep all 12 columns */
+    dl_csv_options_default(&o, DL_CSV_BINANCE_KLINES);
+    const char *short_kline = "1704067200000,1,1,1,1,1,1704067259999,1,1,1,1\n";
+    CHECK_RC(read_text(short_kline, strlen(short_kline), &o, &t, &err), DL_ECORRUPT);
+    CHECK_EQ_STR(err.message, "t.csv:1: expected 12 fields, got 11");
+    dl_table_free(&t);
+}
+
 /* Rows outside [ts_min, ts_max) end the read, even with skip_bad. */
 DL_TEST(csv_rows_outside_the_archive_range) {
     dl_error err = {0};
