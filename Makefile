@@ -20,7 +20,7 @@
 #                               and CI builds fail on any warning)
 #   MARCH=x86-64-v2|native      adds -march=...; none by default, so the
 #                               binaries run on any CPU of the architecture
-#   PREFIX DESTDIR BINDIR LIBDIR INCLUDEDIR MANDIR PKGCONFIGDIR  (install)
+#   PREFIX DESTDIR BINDIR LIBDIR INCLUDEDIR MANDIR PKGCONFIGDIR PYTHONDIR  (install)
 
 MODE ?= release
 CC ?= cc
@@ -148,6 +148,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+PYTHONDIR ?= $(LIBDIR)/python3/dist-packages
 .PHONY: install uninstall man
 man: $(OUT)/dl.1
 $(OUT)/dl.1: $(OUT)/dl scripts/gen_man.sh
@@ -167,10 +168,13 @@ install: $(OUT)/dl $(OUT)/libdatalake.a $(OUT)/libdatalake.so $(OUT)/dl.1
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/datalake.pc
 	install -m 755 $(OUT)/dl $(DESTDIR)$(BINDIR)/dl
 	install -m 644 $(OUT)/dl.1 $(DESTDIR)$(MANDIR)/man1/dl.1
+	install -d $(DESTDIR)$(PYTHONDIR)/datalake
+	install -m 644 python/datalake/*.py $(DESTDIR)$(PYTHONDIR)/datalake/
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/datalake.h $(DESTDIR)$(LIBDIR)/libdatalake.so* \
 	    $(DESTDIR)$(LIBDIR)/libdatalake.a $(DESTDIR)$(PKGCONFIGDIR)/datalake.pc \
 	    $(DESTDIR)$(BINDIR)/dl $(DESTDIR)$(MANDIR)/man1/dl.1
+	rm -rf $(DESTDIR)$(PYTHONDIR)/datalake
 
 # ---- libFuzzer targets: the library built with clang + coverage ----
 FUZZ_OUT := build/fuzz

@@ -255,7 +255,10 @@ def _candidates():
     if env:
         return [env]
     here = os.path.dirname(os.path.abspath(__file__))
-    found = [os.path.join(here, "..", "..", "build", "release", "libdatalake.so")]
+    found = [
+        os.path.join(here, "..", "..", "build", "release", "libdatalake.so"),  # the build tree
+        os.path.join(here, "..", "..", "..", "libdatalake.so.0"),  # make install: LIBDIR/python3/dist-packages
+    ]
     system = ctypes.util.find_library("datalake")
     found.append(system or "libdatalake.so.0")
     return found
