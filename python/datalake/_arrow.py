@@ -106,20 +106,57 @@ def _validity(owner, arr):
     return bits[off : off + n].astype(bool)
 
 
+_GATHER_ROWS = 65536  # rows gathered at once by decode_strings (bounds its scratch memory)
+
+
+def decode_strings(offsets, data, valid, binary):
+    """Arrow string/binary values -> an object array of str (or bytes).
+
+    offsets: n+1 integers; data: a uint8 array; valid: bool mask or None.
+    Short values without NUL bytes (symbols, venues, labels) are gathered
+    into fixed-width rows and each distinct value is decoded once."""
+    n = len(offsets) - 1
+    out = np.empty(max(n, 0), dtype=object)
+    if n <= 0:
+        return out
+    starts = offsets[:-1].astype(np.int64)
+    lens = np.diff(offsets).astype(np.int64)
+    width = int(lens.max())
+    if width and lens.min() == width and starts[0] == 0 and len(data) == n * width:
+        # every value has the same length: a constant column (a query's
+        # symbol column holds one symbol per batch) is one comparison
+        rows = data[: n * width].reshape(n, width)
+        if (rows == rows[0]).all():
+            first = rows[0].tobytes()
+            out[:] = first if binary else first.decode("utf-8", "replace")
+            if valid is not None:
+                out[~valid] = None
+            return out
+    if 0 < width <= 32 and n > 64 and len(data) and not (data == 0).any():
+        cols = np.arange(width)
+        for lo in range(0, n, _GATHER_ROWS):
+            hi = min(n, lo + _GATHER_ROWS)
+            idx = np.minimum(starts[lo:hi, None] + cols, len(data) - 1)
+            rows = np.where(cols < lens[lo:hi, None], data[idx], 0).astype(np.uint8)
+            uniq, inverse = np.unique(rows.view("S%d" % width).ravel(), return_inverse=True)
+            decoded = np.array([u if binary else u.decode("utf-8", "replace") for u in uniq] + [None], dtype=object)[:-1]
+            out[lo:hi] = decoded[inverse]
+    else:
+        raw = data.tobytes()
+        for i in range(n):
+            piece = raw[starts[i] : starts[i] + lens[i]]
+            out[i] = piece if binary else piece.decode("utf-8", "replace")
+    if valid is not None:
+        out[~valid] = None
+    return out
+
+
 def _strings(owner, arr, large, binary):
     n, off = arr.length, arr.offset
-    offsets = _view(owner, arr.buffers[1], np.int64 if large else np.int32, off + n + 1)
+    offsets = _view(owner, arr.buffers[1], np.int64 if large else np.int32, off + n + 1)[off:]
     total = int(offsets[-1]) if len(offsets) else 0
-    data = bytes(_view(owner, arr.buffers[2], np.uint8, total)) if total else b""
-    valid = _validity(owner, arr)
-    out = np.empty(n, dtype=object)
-    for i in range(n):
-        if valid is not None and not valid[i]:
-            out[i] = None
-            continue
-        piece = data[offsets[off + i] : offsets[off + i + 1]]
-        out[i] = piece if binary else piece.decode("utf-8", "replace")
-    return out
+    data = _view(owner, arr.buffers[2], np.uint8, total)
+    return decode_strings(offsets, data, _validity(owner, arr), binary)
 
 
 def column_to_numpy(owner, field, arr):
@@ -160,11 +197,14 @@ def to_pandas_column(field, values, mask):
     if unit:
         # pandas 1.5 holds nanoseconds only: one multiply (a copy) is unavoidable
         ns = values.astype(np.int64) * _NS_PER[unit]
-        out = pd.DatetimeIndex(ns.view("datetime64[ns]"))
         if mask is not None:
-            out = out.where(mask)
+            ns[~mask] = np.iinfo(np.int64).min  # NaT
         tz = field.timestamp_tz
-        return (out.tz_localize("UTC").tz_convert(tz) if tz else out)
+        if not tz:
+            return pd.arrays.DatetimeArray(ns.view("datetime64[ns]"))
+        # the values are UTC instants already: no tz_localize pass over them
+        out = pd.arrays.DatetimeArray(ns.view("datetime64[ns]"), dtype=pd.DatetimeTZDtype(tz="UTC"))
+        return out if tz in ("UTC", "+00:00", "Z") else out.tz_convert(tz)
     if field.format == b"tdD":
         out = pd.to_datetime(values.astype(np.int64), unit="D")
         return out.where(mask) if mask is not None else out

@@ -161,15 +161,7 @@ def _column(field, node, bufs, body):
     data = bytes(_buffer(body, bufs[2], what))
     if len(offsets) < n + 1 or (n and (offsets[0] < 0 or offsets[n] > len(data) or np.any(np.diff(offsets[: n + 1]) < 0))):
         raise errors.CorruptData("Arrow IPC: %s: string offsets out of range" % what)
-    out = np.empty(n, dtype=object)
-    binary = fmt in (b"z", b"Z")
-    for i in range(n):
-        if mask is not None and not mask[i]:
-            out[i] = None
-        else:
-            piece = data[offsets[i] : offsets[i + 1]]
-            out[i] = piece if binary else piece.decode("utf-8", "replace")
-    return out, None
+    return _arrow.decode_strings(offsets[: n + 1], np.frombuffer(data, dtype=np.uint8), mask, fmt in (b"z", b"Z")), None
 
 
 def _buffers_per_field(field):
