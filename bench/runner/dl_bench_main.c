@@ -12,6 +12,7 @@
 ** Exit status: 0 done, 1 the case failed, 2 bad arguments.
 */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -151,6 +152,11 @@ int main(int argc, char **argv) {
     static const char *const cases[] = {"ingest_klines", "ingest_trades",    "scan_range",
                                         "resample_1h",   "bars_from_trades", "asof_join",
                                         "lake_aggregate"};
+    /* the allocator settings of `dl` (src/cli/dl_main.c), so that the cases
+    ** run as dl's commands do: column buffers of a few MiB stay in the heap
+    ** and are reused warm instead of being fresh mmaps (page faults) */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     bench_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) return rc;
