@@ -9,8 +9,8 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "lake/dl_fsio.h"
 #include "util/dl_internal.h"
 #include "util/dl_timeparse.h"
 
@@ -123,7 +123,10 @@ int dl_binance_verify_checksum(const char *path, bool *checked, dl_error *err) {
     char sum_path[4096], line[512], have[65];
     *checked = false;
     int n = snprintf(sum_path, sizeof sum_path, "%s.CHECKSUM", path);
-    if (n < 0 || (size_t)n >= sizeof sum_path || !dl_fs_exists(sum_path)) return DL_OK;
+    struct stat st;
+    if (n < 0 || (size_t)n >= sizeof sum_path || stat(sum_path, &st) != 0) return DL_OK;
+    if (!S_ISREG(st.st_mode))
+        return dl_error_set(err, DL_EINVAL, "%s: not a regular file", sum_path);
     FILE *f = fopen(sum_path, "r");
     if (!f) return dl_error_set(err, DL_EIO, "cannot read %s", sum_path);
     size_t got = fread(line, 1, sizeof line - 1, f);

@@ -1401,17 +1401,21 @@ int dl_csv_open(const char *path, const dl_csv_options *opts, dl_csv_reader **ou
     if (!path) return dl_error_set(err, DL_EINVAL, "dl_csv_open: path is NULL");
     int rc = reader_new(path, opts, &r, err);
     if (rc != DL_OK) return rc;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer must not hang; it is
+    ** refused below like every other non-regular file. */
+    r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r->fd < 0)
         DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: cannot open: %s", path,
                 strerror(errno));
     struct stat st;
     if (fstat(r->fd, &st) != 0) DL_FAIL(err, DL_EIO, "%s: cannot stat: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) DL_FAIL(err, DL_EINVAL, "%s: is a directory", path);
-    r->total_bytes = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-    uint64_t hint = S_ISREG(st.st_mode) ? r->total_bytes : UINT64_MAX;
+    if (!S_ISREG(st.st_mode))
+        DL_FAIL(err, DL_EINVAL, "%s: not a regular file (%s)", path,
+                S_ISDIR(st.st_mode) ? "a directory" : "a pipe, socket or device");
+    r->total_bytes = (uint64_t)st.st_size;
+    uint64_t hint = r->total_bytes;
     uint8_t magic[4];
-    ssize_t got = S_ISREG(st.st_mode) ? pread(r->fd, magic, sizeof magic, 0) : 0;
+    ssize_t got = pread(r->fd, magic, sizeof magic, 0);
     if (got == (ssize_t)sizeof magic && dl_zip_has_magic(magic, sizeof magic)) {
         r->source = SRC_ZIP;
         DL_TRY(dl_zip_open_fd(r->fd, r->total_bytes, path, r->zip_max_ratio, &r->zip, err));

@@ -5,13 +5,14 @@
 ** CSV readers into one write transaction, and commits only when every file
 ** was read cleanly.  Shared by the CLI, the benchmark and embedders.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ingest/dl_binance.h"
 #include "ingest/dl_csv.h"
-#include "lake/dl_fsio.h"
 #include "util/dl_internal.h"
 
 void dl_ingest_options_default(dl_ingest_options *opts, dl_ingest_format format) {
@@ -59,9 +60,15 @@ static int plan_file(const dl_ingest_options *opts, const char *path, ingest_fil
     }
     if (rc != DL_OK) return rc;
     dl_dataset_format(&id, f->dataset, sizeof f->dataset);
-    int64_t size = dl_fs_size(path);
-    if (size < 0) return dl_error_set(err, DL_ENOTFOUND, "%s: no such file", path);
-    f->bytes = (uint64_t)size;
+    /* Only regular files: a FIFO would block the checksum and the reader. */
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return dl_error_set(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path,
+                            errno == ENOENT ? "no such file" : strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return dl_error_set(err, DL_EINVAL, "%s: not a regular file (%s)", path,
+                            S_ISDIR(st.st_mode) ? "a directory" : "a pipe, socket or device");
+    f->bytes = (uint64_t)st.st_size;
     return DL_OK;
 }
 

@@ -149,6 +149,11 @@ fi
 fails "--zip-max-ratio must be a positive integer" 2 "--zip-max-ratio" \
   "$DL" ingest binance --zip-max-ratio 0 "$D/BTCUSDT-1m-2024-01-10.zip"
 
+# ---- only regular files: a FIFO is refused, never waited on ----
+mkfifo "$D/BTCUSDT-1m-2024-01-20.csv"
+fails "a FIFO is refused at once" 1 "not a regular file" \
+  timeout 10 "$DL" ingest binance "$D/BTCUSDT-1m-2024-01-20.csv"
+
 check "verify clean after every refusal" "$DL" verify
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

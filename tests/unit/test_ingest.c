@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dl_test.h"
 #include "ingest/dl_binance.h"
@@ -101,6 +102,18 @@ DL_TEST(ingest_files_all_or_nothing) {
     CHECK_RC(dl_ingest_files(lake, files, 0, &o, &res, &err), DL_EINVAL);
     const char *null_file[] = {NULL};
     CHECK_RC(dl_ingest_files(lake, null_file, 1, &o, &res, &err), DL_EINVAL);
+    /* only regular files: a FIFO is refused at once, never opened */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/BTCUSDT-1m-2024-01-07.csv", dl_test_tmpdir());
+    CHECK(mkfifo(fifo, 0600) == 0);
+    const char *fifo_files[] = {fifo};
+    CHECK_RC(dl_ingest_files(lake, fifo_files, 1, &o, &res, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "not a regular file") != NULL);
+    dl_csv_reader *reader = NULL;
+    dl_csv_options copts;
+    dl_csv_options_default(&copts, DL_CSV_BINANCE_KLINES);
+    CHECK_RC(dl_csv_open(fifo, &copts, &reader, &err), DL_EINVAL);
+    CHECK_RC(dl_csv_open(dl_test_tmpdir(), &copts, &reader, &err), DL_EINVAL);
     dl_ingest_options csv;
     dl_ingest_options_default(&csv, DL_INGEST_CSV);
     CHECK_RC(dl_ingest_files(lake, files, 1, &csv, &res, &err), DL_EINVAL);
