@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check_error(dl_parquet_chunk_stats(r, g, c, &st, &err), &err);
             dl_page_stats *ps = NULL;
             int np = 0;
-            if (dl_parquet_page_stats(r, g, c, &ps, &np, &err) == DL_OK) free(ps);
+            if (dl_parquet_page_stats(r, g, c, &ps, &np, &err) == DL_OK) dl_free(ps);
             dl_column col;
             dl_column_init(&col, s->fields[c].type, s->fields[c].unit);
             rc = dl_parquet_read_column(r, g, c, &col, &err);

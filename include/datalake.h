@@ -58,6 +58,14 @@ extern "C" {
 ** which may differ from DL_VERSION_STRING of the header compiled against. */
 DL_API const char *dl_version(void);
 
+/* Releases an array or string the library handed out through an `**out`
+** argument (dataset lists, history, gaps, page statistics, feature
+** versions and aliases, lineage text: each says "dl_free").  NULL is fine.
+** Structures with their own *_free / *_close function are released by it.
+** Never pass library memory to libc free(): the library may use another
+** allocator than the program. */
+DL_API void dl_free(void *p);
+
 /* ------------------------------------------------------------------ */
 /* Errors                                                               */
 /* ------------------------------------------------------------------ */
@@ -348,7 +356,7 @@ typedef struct dl_page_stats {
     dl_stats stats; /* from ColumnIndex; has_min_max false if absent/all-null */
 } dl_page_stats;
 
-/* Returns DL_OK and *out (owned array, free()) / *count, or DL_ENOTFOUND when
+/* Returns DL_OK and *out (owned array, dl_free) / *count, or DL_ENOTFOUND when
 ** the chunk has no page index. */
 DL_API int dl_parquet_page_stats(const dl_parquet_reader *r, int row_group, int column,
                                  dl_page_stats **out, int *count, dl_error *err);
@@ -561,7 +569,7 @@ typedef struct dl_dataset_info {
     int64_t period_us;  /* 0 when not periodic */
 } dl_dataset_info;
 
-/* All datasets, sorted by name: *out is an owned array (free()). */
+/* All datasets, sorted by name: *out is an owned array (dl_free). */
 DL_API int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err);
 /* One dataset; DL_ENOTFOUND when it does not exist. */
 DL_API int dl_lake_dataset_info(dl_lake *lake, const char *dataset, dl_dataset_info *out,
@@ -753,7 +761,7 @@ typedef struct dl_lake_version {
     char message[256];
 } dl_lake_version;
 
-/* All versions of a dataset, oldest first: owned array (free()). */
+/* All versions of a dataset, oldest first: owned array (dl_free). */
 DL_API int dl_lake_history(dl_lake *lake, const char *dataset, dl_lake_version **out,
                            int64_t *count, dl_error *err);
 
@@ -764,7 +772,7 @@ typedef struct dl_lake_gap {
 } dl_lake_gap;
 
 /* The stored gaps of a periodic dataset (empty for others), by from_ts:
-** owned array (free()). */
+** owned array (dl_free). */
 DL_API int dl_lake_gaps(dl_lake *lake, const char *dataset, dl_lake_gap **out, int64_t *count,
                         dl_error *err);
 
@@ -1333,7 +1341,7 @@ DL_API int dl_write_to_file(void *file, const void *data, size_t len);
 ** outlive every call; no call keeps a pointer into its arguments.  Calls
 ** on one dl_lake are not thread-safe (like every lake call); use one
 ** dl_lake per thread.  Arrays returned through `**out` are owned by the
-** caller and released with dl_features_free.
+** caller and released with dl_free (or its synonym dl_features_free).
 */
 
 #define DL_FEATURE_NAME_MAX    48 /* bytes of a feature set or alias name */
@@ -1348,7 +1356,8 @@ DL_API int dl_semver_validate(const char *text, dl_error *err);
 ** 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0-rc.1 < 1.0.0). */
 DL_API int dl_semver_compare(const char *a, const char *b);
 
-/* Releases memory returned by dl_features_* calls (NULL is fine). */
+/* Releases memory returned by dl_features_* calls (NULL is fine); the
+** same as dl_free. */
 DL_API void dl_features_free(void *p);
 
 /* ---- publishing ---- */
@@ -1419,7 +1428,8 @@ typedef struct dl_feature_version {
 
 /* Versions of `name` (NULL = every feature set) known at as_of (0 = now):
 ** committed at or before it and not deleted by then (include_deleted also
-** lists deleted ones).  Sorted by name, then precedence.  *out: owned. */
+** lists deleted ones).  Sorted by name, then precedence.  *out: owned
+** array (dl_free). */
 DL_API int dl_features_versions(dl_lake *lake, const char *name, int64_t as_of,
                                 bool include_deleted, dl_feature_version **out, int64_t *count,
                                 dl_error *err);
@@ -1437,7 +1447,8 @@ typedef struct dl_feature_alias {
 DL_API int dl_features_alias_set(dl_lake *lake, const char *name, const char *alias,
                                  const char *version, dl_error *err);
 /* The aliases of `name` as they stood at as_of (0 = now), or with
-** `history` every change ever made (oldest first).  *out: owned. */
+** `history` every change ever made (oldest first).  *out: owned array
+** (dl_free). */
 DL_API int dl_features_aliases(dl_lake *lake, const char *name, int64_t as_of, bool history,
                                dl_feature_alias **out, int64_t *count, dl_error *err);
 
@@ -1456,12 +1467,12 @@ DL_API int dl_features_schema(dl_lake *lake, const char *name, const char *versi
 ** before the deletion still reproduces; the version string is never reused. */
 DL_API int dl_features_delete(dl_lake *lake, const char *name, const char *version, dl_error *err);
 
-/* The recorded lineage of a version as JSON text (*json owned). */
+/* The recorded lineage of a version as JSON text (*json owned: dl_free). */
 DL_API int dl_features_lineage(dl_lake *lake, const char *name, const char *version, char **json,
                                dl_error *err);
 
 /* The lineage JSON rendered as an indented text tree down to the source
-** files' checksums (*text owned). */
+** files' checksums (*text owned: dl_free). */
 DL_API int dl_features_lineage_text(const char *json, char **text, dl_error *err);
 
 /* ---- point-in-time retrieval ---- */

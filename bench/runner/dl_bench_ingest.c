@@ -93,7 +93,7 @@ static int check_lake(dl_lake *lake, bool klines, bench_ctx *ctx) {
     }
     if (b.columns) dl_table_free(&b);
     dl_query_close(q);
-    free(ds);
+    dl_free(ds);
     return rc;
 }
 

@@ -136,6 +136,7 @@ static int alloc_struct_schema(int64_t n, struct ArrowSchema *out, dl_error *err
 }
 
 int dl_arrow_export_schema(const dl_schema *schema, struct ArrowSchema *out, dl_error *err) {
+    DL_REQUIRE(err, schema && out);
     int rc = DL_OK;
     memset(out, 0, sizeof *out);
     DL_TRY(alloc_struct_schema(schema->num_fields, out, err));
@@ -195,6 +196,7 @@ cleanup:
 
 int dl_arrow_export(const dl_table *t, struct ArrowSchema *schema_out, struct ArrowArray *array_out,
                     dl_error *err) {
+    DL_REQUIRE(err, t && schema_out && array_out);
     return dl_arrow_export_rows(t, 0, t->num_rows, DL_ARROW_MAX_SMALL_VAR_BYTES, schema_out,
                                 array_out, err);
 }

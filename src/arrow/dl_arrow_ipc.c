@@ -181,6 +181,7 @@ void dl_ipc_writer_abort(dl_ipc_writer *w) {
 
 int dl_ipc_writer_open(const dl_schema *schema, dl_write_fn write, void *ctx, dl_ipc_writer **out,
                        dl_error *err) {
+    DL_REQUIRE(err, schema && write && out);
     int rc = DL_OK;
     *out = NULL;
     if (!write) return dl_error_set(err, DL_EINVAL, "arrow ipc: no write callback");
@@ -339,6 +340,7 @@ static int check_batch_schema(const dl_ipc_writer *w, const dl_table *batch, dl_
 }
 
 int dl_ipc_writer_write(dl_ipc_writer *w, const dl_table *batch, dl_error *err) {
+    DL_REQUIRE(err, w && batch);
     int rc = DL_OK;
     int64_t start_offset = w->offset, from = 0;
     if (w->failed)

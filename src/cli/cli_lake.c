@@ -204,7 +204,7 @@ int cli_cmd_ls(int argc, char **argv) {
                            items[i].version, items[i].missing);
         }
     }
-    free(items);
+    dl_free(items);
     dl_lake_close(lake);
     return print_buf(&b, 0);
 }
@@ -353,7 +353,7 @@ int cli_cmd_gaps(int argc, char **argv) {
         format_ts(gaps[i].to_ts, z, sizeof z);
         cli_buf_printf(&b, "%s .. %s  %" PRId64 " missing\n", a, z, gaps[i].missing);
     }
-    free(gaps);
+    dl_free(gaps);
     dl_lake_close(lake);
     return print_buf(&b, 0);
 }
@@ -398,7 +398,7 @@ int cli_cmd_history(int argc, char **argv) {
                            v[i].files_replaced, v[i].vacuumed ? "(vacuumed) " : "", v[i].message);
         }
     }
-    free(v);
+    dl_free(v);
     dl_lake_close(lake);
     return print_buf(&b, 0);
 }

@@ -310,6 +310,7 @@ static int cmp_versions(const void *pa, const void *pb) {
 
 int dl_features_versions(dl_lake *lake, const char *name, int64_t as_of, bool include_deleted,
                          dl_feature_version **out, int64_t *count, dl_error *err) {
+    DL_REQUIRE(err, lake && out && count);
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     dl_feature_version *rows = NULL;
@@ -398,6 +399,7 @@ cleanup:
 
 int dl_features_aliases(dl_lake *lake, const char *name, int64_t as_of, bool history,
                         dl_feature_alias **out, int64_t *count, dl_error *err) {
+    DL_REQUIRE(err, lake && out && count);
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     dl_feature_alias *rows = NULL;
@@ -442,6 +444,7 @@ static bool visible_at(const dl_feature_version *v, int64_t as_of) {
 
 int dl_features_resolve(dl_lake *lake, const char *name, const char *ref, int64_t as_of,
                         char *version, dl_error *err) {
+    DL_REQUIRE(err, lake && name && ref && version);
     int rc = DL_OK;
     feat_version_row row = {0};
     dl_feature_version *all = NULL;
@@ -485,6 +488,7 @@ cleanup:
 
 int dl_features_schema(dl_lake *lake, const char *name, const char *version, dl_schema *out,
                        dl_error *err) {
+    DL_REQUIRE(err, lake && name && version && out);
     feat_version_row row;
     dl_schema_init(out);
     int rc = feat_cat_version(lake, name, version, &row, err);
@@ -494,6 +498,7 @@ int dl_features_schema(dl_lake *lake, const char *name, const char *version, dl_
 }
 
 int dl_features_delete(dl_lake *lake, const char *name, const char *version, dl_error *err) {
+    DL_REQUIRE(err, lake && name && version);
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     feat_version_row row = {0};
@@ -536,6 +541,7 @@ cleanup:
 
 int dl_features_lineage(dl_lake *lake, const char *name, const char *version, char **json,
                         dl_error *err) {
+    DL_REQUIRE(err, lake && name && version && json);
     feat_version_row row;
     *json = NULL;
     int rc = feat_cat_version(lake, name, version, &row, err);

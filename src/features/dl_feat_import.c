@@ -48,6 +48,7 @@ static int read_csv_times(const char *path, const dl_csv_options *base, dl_table
 }
 
 int dl_features_read_entities(const char *path, dl_table *out, dl_error *err) {
+    DL_REQUIRE(err, path && out);
     static const dl_csv_column cols[] = {{"symbol", NULL, DL_TYPE_STRING}};
     dl_csv_options o;
     dl_csv_options_default(&o, DL_CSV_GENERIC);
@@ -61,8 +62,9 @@ int dl_features_read_entities(const char *path, dl_table *out, dl_error *err) {
 }
 
 static int is_parquet(const char *path, bool *yes, dl_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return dl_error_set(err, DL_ENOTFOUND, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int rc = dl_file_fopen_data(path, &f, err);
+    if (rc != DL_OK) return rc;
     char magic[4] = {0};
     *yes = fread(magic, 1, 4, f) == 4 && memcmp(magic, "PAR1", 4) == 0;
     fclose(f);
@@ -123,6 +125,7 @@ static int read_import_parquet(const char *path, dl_table *out, dl_error *err) {
 
 int dl_features_import(dl_lake *lake, const char *path, const dl_features_import_options *opts,
                        dl_features_publish_result *result, dl_error *err) {
+    DL_REQUIRE(err, lake && path);
     int rc = DL_OK;
     dl_table rows;
     memset(&rows, 0, sizeof rows);

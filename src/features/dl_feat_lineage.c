@@ -35,6 +35,7 @@ static int put_transform(const dl_json *t, dl_buf *b) {
 }
 
 int dl_features_lineage_text(const char *json, char **text, dl_error *err) {
+    DL_REQUIRE(err, json && text);
     int rc = DL_OK;
     dl_json_doc *doc = NULL;
     dl_buf b = DL_BUF_INIT;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "features/dl_feat_internal.h"
+#include "util/dl_fault.h"
 #include "util/dl_internal.h"
 #include "util/dl_json.h"
 
@@ -38,6 +39,7 @@ static int append_datasets(dl_lake *lake, const dl_feature_resolved *f, dl_buf *
 
 int dl_features_manifest_write(dl_lake *lake, const dl_features_manifest *m, const char *path,
                                dl_error *err) {
+    DL_REQUIRE(err, lake && m && path);
     int rc = DL_OK;
     dl_buf b = DL_BUF_INIT;
     FILE *f = NULL;
@@ -68,10 +70,11 @@ int dl_features_manifest_write(dl_lake *lake, const dl_features_manifest *m, con
         DL_FAIL(err, DL_ENOMEM, "out of memory writing a manifest");
     f = fopen(tmp, "wb");
     if (!f) DL_FAIL(err, DL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    bool ok = fwrite(b.data, 1, b.len, f) == b.len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    bool ok =
+        dl_io_fwrite(b.data, 1, b.len, f) == b.len && fflush(f) == 0 && dl_io_fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     f = NULL;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || dl_io_rename(tmp, path) != 0) {
         unlink(tmp);
         DL_FAIL(err, DL_EIO, "%s: cannot write: %s", path, strerror(errno));
     }
@@ -82,9 +85,9 @@ cleanup:
 }
 
 static int read_small_file(const char *path, dl_buf *out, dl_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return dl_error_set(err, DL_ENOTFOUND, "%s: cannot open: %s", path, strerror(errno));
-    int rc = DL_OK;
+    FILE *f;
+    int rc = dl_file_fopen_data(path, &f, err);
+    if (rc != DL_OK) return rc;
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
@@ -122,6 +125,7 @@ static bool is_sha256(const char *s) {
 }
 
 int dl_features_manifest_read(const char *path, dl_features_manifest *m, dl_error *err) {
+    DL_REQUIRE(err, path && m);
     int rc = DL_OK;
     dl_buf text = DL_BUF_INIT;
     dl_json_doc *doc = NULL;
@@ -170,6 +174,7 @@ cleanup:
 }
 
 void dl_features_manifest_free(dl_features_manifest *m) {
+    DL_REQUIRE_OR_RETURN(m, );
     free(m->features);
     m->features = NULL;
     m->num_features = 0;

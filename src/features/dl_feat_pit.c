@@ -337,6 +337,7 @@ cleanup:
 int dl_features_get(dl_lake *lake, const dl_table *entities, const char *const *refs, int num_refs,
                     const dl_features_get_options *opts, dl_table *out,
                     dl_feature_resolved *resolved, dl_error *err) {
+    DL_REQUIRE(err, lake && entities && out);
     int rc = DL_OK;
     entity_index ix = {0};
     ref_plan *plans = NULL;

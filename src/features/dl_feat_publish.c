@@ -24,6 +24,7 @@
 #include "lake/dl_lake_internal.h"
 
 void dl_features_import_options_default(dl_features_import_options *opts) {
+    DL_REQUIRE_OR_RETURN(opts, );
     memset(opts, 0, sizeof *opts);
     opts->interval_us = -1;
     opts->durable = true;
@@ -513,6 +514,7 @@ static int check_existing(dl_lake *lake, const dl_features_import_options *o, co
 int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_import_options *o,
                         const char *transform_json, dl_features_publish_result *res,
                         dl_error *err) {
+    DL_REQUIRE(err, lake && rows);
     int rc = DL_OK;
     layout l = {0};
     row_key *keys = NULL;

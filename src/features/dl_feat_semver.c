@@ -150,6 +150,7 @@ static int cmp_prerelease(const char *a, const char *b) {
 }
 
 int dl_semver_compare(const char *a, const char *b) {
+    DL_REQUIRE_OR_RETURN(a && b, 0);
     for (int i = 0; i < 3; i++) {
         size_t an = ident_len(a, ".-+"), bn = ident_len(b, ".-+");
         int c = cmp_numeric(a, an, b, bn);

@@ -123,12 +123,10 @@ int dl_binance_verify_checksum(const char *path, bool *checked, dl_error *err) {
     char sum_path[4096], line[512], have[65];
     *checked = false;
     int n = snprintf(sum_path, sizeof sum_path, "%s.CHECKSUM", path);
-    struct stat st;
-    if (n < 0 || (size_t)n >= sizeof sum_path || stat(sum_path, &st) != 0) return DL_OK;
-    if (!S_ISREG(st.st_mode))
-        return dl_error_set(err, DL_EINVAL, "%s: not a regular file", sum_path);
-    FILE *f = fopen(sum_path, "r");
-    if (!f) return dl_error_set(err, DL_EIO, "cannot read %s", sum_path);
+    if (n < 0 || (size_t)n >= sizeof sum_path || !dl_fs_exists(sum_path)) return DL_OK;
+    FILE *f;
+    int rc = dl_file_fopen_data(sum_path, &f, err);
+    if (rc != DL_OK) return rc;
     size_t got = fread(line, 1, sizeof line - 1, f);
     fclose(f);
     line[got] = 0;
@@ -137,7 +135,7 @@ int dl_binance_verify_checksum(const char *path, bool *checked, dl_error *err) {
     if (hex != 64)
         return dl_error_set(err, DL_ECORRUPT, "%s: expected a SHA-256 (64 hex digits) first",
                             sum_path);
-    int rc = dl_sha256_file(path, have, err);
+    rc = dl_sha256_file(path, have, err);
     if (rc != DL_OK) return rc;
     for (int i = 0; i < 64; i++) line[i] = (char)tolower((unsigned char)line[i]);
     if (strncmp(line, have, 64) != 0)

@@ -1401,12 +1401,7 @@ int dl_csv_open(const char *path, const dl_csv_options *opts, dl_csv_reader **ou
     if (!path) return dl_error_set(err, DL_EINVAL, "dl_csv_open: path is NULL");
     int rc = reader_new(path, opts, &r, err);
     if (rc != DL_OK) return rc;
-    /* O_NONBLOCK: opening a FIFO without a writer must not hang; it is
-    ** refused below like every other non-regular file. */
-    r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (r->fd < 0)
-        DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: cannot open: %s", path,
-                strerror(errno));
+    DL_TRY(dl_file_open_data(path, &r->fd, err));
     struct stat st;
     if (fstat(r->fd, &st) != 0) DL_FAIL(err, DL_EIO, "%s: cannot stat: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))

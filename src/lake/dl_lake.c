@@ -177,6 +177,7 @@ cleanup:
 }
 
 int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err) {
+    DL_REQUIRE(err, root && out);
     int rc = DL_OK;
     dl_lake *lake = calloc(1, sizeof *lake);
     if (!lake) return dl_error_set(err, DL_ENOMEM, "out of memory");
@@ -223,6 +224,7 @@ void dl_lake_set_lock_wait(dl_lake *lake, int64_t timeout_ms,
 }
 
 const char *dl_lake_root(const dl_lake *lake) {
+    DL_REQUIRE_OR_RETURN(lake, NULL);
     return lake->root;
 }
 
@@ -356,6 +358,7 @@ int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err) {
 /* ---- metadata queries ---- */
 
 int dl_lake_datasets(dl_lake *lake, dl_dataset_info **out, int64_t *count, dl_error *err) {
+    DL_REQUIRE(err, lake && out && count);
     return dl_cat_dataset_infos(lake->cat, NULL, out, count, err);
 }
 
@@ -390,6 +393,7 @@ cleanup:
 }
 
 int dl_lake_dataset_schema(dl_lake *lake, const char *dataset, dl_schema *out, dl_error *err) {
+    DL_REQUIRE(err, lake && dataset && out);
     int rc = DL_OK;
     char name[DL_DATASET_NAME_MAX];
     bool found = false;
@@ -428,6 +432,7 @@ cleanup:
 
 int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
                   int64_t as_of_version, dl_lake_file_list *out, dl_error *err) {
+    DL_REQUIRE(err, lake && dataset && out);
     int rc = DL_OK;
     int64_t dataset_id = 0, version = 0;
     char name[DL_DATASET_NAME_MAX];

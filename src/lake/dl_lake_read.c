@@ -34,6 +34,7 @@ static int filter_range(dl_table *t, int64_t from, int64_t to, dl_error *err) {
 
 int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
                  int64_t as_of_version, dl_table *out, dl_error *err) {
+    DL_REQUIRE(err, lake && dataset && out);
     int rc = DL_OK;
     dl_lake_file_list files = {0};
     dl_table *parts = NULL;

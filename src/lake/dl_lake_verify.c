@@ -256,6 +256,7 @@ static int report_pending(dl_lake *lake, path_set *known, dl_verify_report *out,
 
 int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
                    dl_error *err) {
+    DL_REQUIRE(err, lake && out);
     int rc = DL_OK;
     path_set known = {0};
     char name[DL_DATASET_NAME_MAX] = "";
@@ -331,6 +332,7 @@ static int vacuum_file(void *arg, int64_t file_id, const char *archive_rel, int6
 
 int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_options *opts,
                    dl_lake_vacuum_result *out, dl_error *err) {
+    DL_REQUIRE(err, lake);
     int rc = DL_OK;
     path_set doomed = {0};
     dl_cat_dataset_ref *refs = NULL;

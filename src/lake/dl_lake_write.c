@@ -32,6 +32,7 @@
 #include "util/dl_internal.h"
 
 void dl_lake_write_options_default(dl_lake_write_options *opts) {
+    DL_REQUIRE_OR_RETURN(opts, );
     memset(opts, 0, sizeof *opts);
     dl_write_options_default(&opts->parquet);
     opts->threads = 2;
@@ -489,6 +490,7 @@ static void free_txn(dl_lake_txn *txn) {
 
 int dl_lake_txn_begin(dl_lake *lake, const char *const *datasets, int num_datasets,
                       const dl_lake_write_options *opts, dl_lake_txn **out, dl_error *err) {
+    DL_REQUIRE(err, lake && datasets && out);
     int rc = DL_OK;
     if (lake->read_only) return dl_error_set(err, DL_EINVAL, "the lake was opened read-only");
     if (num_datasets <= 0)
@@ -632,6 +634,7 @@ static int check_ts(const dl_table *rows, const char *dataset, dl_error *err) {
 }
 
 int dl_lake_txn_append(dl_lake_txn *txn, const char *dataset, const dl_table *rows, dl_error *err) {
+    DL_REQUIRE(err, txn && dataset && rows);
     int rc = DL_OK;
     dl_table conformed = {0};
     dl_schema grown;
@@ -904,6 +907,7 @@ cleanup:
 }
 
 int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error *err) {
+    DL_REQUIRE(err, txn);
     int rc = DL_OK;
     dl_lake *lake = txn->lake;
     int64_t ops = 0, unchanged = 0, missing = 0;
@@ -962,6 +966,7 @@ void dl_lake_txn_abort(dl_lake_txn *txn) {
 
 int dl_lake_write(dl_lake *lake, const char *dataset, const dl_table *rows,
                   const dl_lake_write_options *opts, dl_lake_write_result *result, dl_error *err) {
+    DL_REQUIRE(err, lake && dataset && rows);
     dl_lake_txn *txn = NULL;
     int rc = dl_lake_txn_begin(lake, &dataset, 1, opts, &txn, err);
     if (rc != DL_OK) return rc;

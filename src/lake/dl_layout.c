@@ -106,6 +106,7 @@ int dl_dataset_parse(const char *name, dl_dataset_id *out, dl_error *err) {
 }
 
 void dl_dataset_format(const dl_dataset_id *id, char *buf, size_t size) {
+    DL_REQUIRE_OR_RETURN(id && buf, );
     snprintf(buf, size, "%s/%s/%s/%s/%s", id->exchange, id->market, id->symbol, id->type,
              id->period);
 }

@@ -164,6 +164,7 @@ static dl_parquet_reader *reader_new(const char *name) {
 
 int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
                            dl_parquet_reader **out, dl_error *err) {
+    DL_REQUIRE(err, (data || size == 0) && out);
     *out = NULL;
     dl_parquet_reader *r = reader_new(name);
     if (!r) return dl_error_set(err, DL_ENOMEM, "out of memory");
@@ -179,13 +180,13 @@ int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
 }
 
 int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err) {
+    DL_REQUIRE(err, path && out);
     int rc = DL_OK;
     *out = NULL;
     dl_parquet_reader *r = reader_new(path);
     if (!r) return dl_error_set(err, DL_ENOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path, strerror(errno));
+    int fd = -1;
+    DL_TRY(dl_file_open_data(path, &fd, err));
     struct stat st;
     if (fstat(fd, &st) != 0) DL_FAIL(err, DL_EIO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode)) DL_FAIL(err, DL_EINVAL, "%s: not a regular file", path);
@@ -238,24 +239,31 @@ const dl_schema *dl_parquet_schema(const dl_parquet_reader *r) {
     return &r->schema;
 }
 int64_t dl_parquet_num_rows(const dl_parquet_reader *r) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     return r->meta.num_rows;
 }
 int dl_parquet_num_row_groups(const dl_parquet_reader *r) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     return r->meta.num_row_groups;
 }
 int64_t dl_parquet_row_group_rows(const dl_parquet_reader *r, int g) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     return g >= 0 && g < r->meta.num_row_groups ? r->meta.row_groups[g].num_rows : 0;
 }
 const char *dl_parquet_created_by(const dl_parquet_reader *r) {
+    DL_REQUIRE_OR_RETURN(r, NULL);
     return r->meta.created_by ? r->meta.created_by : "";
 }
 int dl_parquet_format_version(const dl_parquet_reader *r) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     return r->meta.version;
 }
 int dl_parquet_kv_count(const dl_parquet_reader *r) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     return r->meta.num_kv;
 }
 void dl_parquet_kv(const dl_parquet_reader *r, int i, const char **key, const char **value) {
+    DL_REQUIRE_OR_RETURN(r, );
     *key = NULL;
     *value = NULL;
     if (i < 0 || i >= r->meta.num_kv) return;
@@ -348,6 +356,7 @@ static void stats_from_pair(const dl_pq_leaf *leaf, const dl_field *f, dl_pq_byt
 }
 
 int dl_parquet_chunk_stats(const dl_parquet_reader *r, int g, int c, dl_stats *out, dl_error *err) {
+    DL_REQUIRE(err, r && out);
     memset(out, 0, sizeof *out);
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
@@ -372,6 +381,7 @@ int dl_parquet_chunk_stats(const dl_parquet_reader *r, int g, int c, dl_stats *o
 
 int dl_parquet_chunk_info(const dl_parquet_reader *r, int g, int c, dl_chunk_info *out,
                           dl_error *err) {
+    DL_REQUIRE(err, r && out);
     memset(out, 0, sizeof *out);
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
@@ -414,6 +424,7 @@ static int index_range(const dl_parquet_reader *r, int64_t off, int32_t len, con
 
 int dl_parquet_page_stats(const dl_parquet_reader *r, int g, int c, dl_page_stats **out, int *count,
                           dl_error *err) {
+    DL_REQUIRE(err, r && out && count);
     int rc = DL_OK;
     *out = NULL;
     *count = 0;
@@ -1120,6 +1131,7 @@ cleanup:
 
 int dl_parquet_read_column_range(const dl_parquet_reader *r, int g, int c, int64_t row_begin,
                                  int64_t row_end, dl_column *out, dl_error *err) {
+    DL_REQUIRE(err, r && out);
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
     if (!out_matches(r, c, out))
@@ -1157,6 +1169,7 @@ int dl_parquet_read_column_range(const dl_parquet_reader *r, int g, int c, int64
 
 int dl_parquet_read_column(const dl_parquet_reader *r, int g, int c, dl_column *out,
                            dl_error *err) {
+    DL_REQUIRE(err, r && out);
     int rc = check_chunk_args(r, g, c, err);
     if (rc != DL_OK) return rc;
     return dl_parquet_read_column_range(r, g, c, 0, r->meta.row_groups[g].num_rows, out, err);
@@ -1198,6 +1211,7 @@ static void *read_worker(void *arg) {
 
 int dl_parquet_read_table(const dl_parquet_reader *r, const int *columns, int num_columns,
                           dl_table *out, dl_error *err) {
+    DL_REQUIRE(err, r && out);
     int rc = DL_OK;
     int *cols = NULL;
     dl_schema sel;

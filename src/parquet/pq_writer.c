@@ -34,6 +34,7 @@
 #define WRITE_FLUSH_BYTES (8u << 20)
 
 void dl_write_options_default(dl_write_options *o) {
+    DL_REQUIRE_OR_RETURN(o, );
     memset(o, 0, sizeof *o);
     o->codec = DL_CODEC_ZSTD;
     o->compression_level = 1; /* our encodings shrink the data first; level 1 already beats the
@@ -722,6 +723,7 @@ static bool types_compatible(const dl_field *a, const dl_field *b) {
 
 int dl_parquet_writer_open(const char *path, const dl_schema *schema, const dl_write_options *opts,
                            dl_parquet_writer **out, dl_error *err) {
+    DL_REQUIRE(err, path && schema && out);
     int rc = DL_OK;
     *out = NULL;
     dl_parquet_writer *w = calloc(1, sizeof *w);
@@ -765,6 +767,7 @@ cleanup:
 
 int dl_parquet_writer_set_kv(dl_parquet_writer *w, const char *key, const char *value,
                              dl_error *err) {
+    DL_REQUIRE(err, w && key);
     dl_pq_kv *kv = realloc(w->kv, sizeof(dl_pq_kv) * (size_t)(w->num_kv + 1));
     if (!kv) return dl_error_set(err, DL_ENOMEM, "out of memory");
     w->kv = kv;
@@ -999,6 +1002,7 @@ cleanup:
 }
 
 int dl_parquet_writer_write(dl_parquet_writer *w, const dl_table *t, dl_error *err) {
+    DL_REQUIRE(err, w && t);
     int rc = DL_OK;
     if (w->failed) return dl_error_set(err, DL_EINVAL, "%s: writer already failed", w->path);
     if (t->schema.num_fields != w->schema.num_fields)
@@ -1141,6 +1145,7 @@ cleanup:
 }
 
 int dl_parquet_writer_close(dl_parquet_writer *w, bool do_fsync, dl_error *err) {
+    DL_REQUIRE(err, w);
     int rc = DL_OK;
     if (w->failed)
         DL_FAIL(err, DL_EINVAL, "%s: not finished because an earlier write failed", w->path);
@@ -1174,6 +1179,7 @@ void dl_parquet_writer_abort(dl_parquet_writer *w) {
 
 int dl_parquet_write_table(const char *path, const dl_table *table, const dl_write_options *opts,
                            dl_error *err) {
+    DL_REQUIRE(err, path && table);
     dl_parquet_writer *w;
     int rc = dl_parquet_writer_open(path, &table->schema, opts, &w, err);
     if (rc != DL_OK) return rc;

@@ -130,10 +130,12 @@ const dl_schema *dl_asof_schema(const dl_asof_join *j) {
 }
 
 int64_t dl_asof_right_high(const dl_asof_join *j) {
+    DL_REQUIRE_OR_RETURN(j, INT64_MIN);
     return j->right_sorted.have_last ? j->right_sorted.last : INT64_MIN;
 }
 
 void dl_asof_finish_right(dl_asof_join *j) {
+    DL_REQUIRE_OR_RETURN(j, );
     j->right_finished = true;
 }
 

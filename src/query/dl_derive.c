@@ -83,6 +83,7 @@ static void kernel_free(bar_kernel *k) {
 }
 
 void dl_resample_options_default(dl_resample_options *opts) {
+    DL_REQUIRE_OR_RETURN(opts, );
     memset(opts, 0, sizeof *opts);
     opts->threads = 0;
     opts->durable = true;

@@ -41,6 +41,7 @@
 #include "util/dl_table_ops.h" /* the lake's widening rule, shared */
 
 void dl_query_spec_default(dl_query_spec *spec) {
+    DL_REQUIRE_OR_RETURN(spec, );
     memset(spec, 0, sizeof *spec);
     spec->ts_from = INT64_MIN;
     spec->ts_to = INT64_MAX;
@@ -897,6 +898,7 @@ static int64_t scan_row_bytes(const dl_query *q) {
 }
 
 int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_error *err) {
+    DL_REQUIRE(err, lake && spec && out);
     int rc = DL_OK;
     *out = NULL;
     dl_query *q = calloc(1, sizeof *q);
@@ -956,6 +958,7 @@ const dl_schema *dl_query_schema(const dl_query *q) {
 }
 
 int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
+    DL_REQUIRE(err, q && batch);
     for (int c = 0; c < batch->schema.num_fields; c++) dl_column_clear(&batch->columns[c]);
     batch->num_rows = 0;
     if (batch->schema.num_fields != q->out_schema.num_fields)
@@ -1014,6 +1017,7 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
 }
 
 void dl_query_get_stats(const dl_query *q, dl_query_stats *out) {
+    DL_REQUIRE_OR_RETURN(q && out, );
     *out = q->stats;
 }
 

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/dl_fault.h"
 #include "util/dl_internal.h"
 
 #define TABLE_CELL_MAX   40   /* characters shown of one cell */
@@ -64,6 +65,7 @@ struct dl_sink {
 };
 
 void dl_sink_options_default(dl_sink_options *opts) {
+    DL_REQUIRE_OR_RETURN(opts, );
     memset(opts, 0, sizeof *opts);
     opts->format = DL_SINK_TABLE;
     opts->limit = -1;
@@ -110,7 +112,7 @@ static int write_fd(void *ctx, const void *data, size_t len) {
     int fd = *(const int *)ctx;
     const char *p = data;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = dl_io_write(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return -1;
         p += n;

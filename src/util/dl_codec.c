@@ -90,6 +90,7 @@ const char *dl_codec_name(dl_codec codec) {
 }
 
 int dl_codec_parse(const char *name, dl_codec *out, dl_error *err) {
+    DL_REQUIRE(err, name && out);
     static const struct {
         const char *name;
         dl_codec codec;

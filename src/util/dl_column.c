@@ -39,6 +39,7 @@ static bool is_var_width(dl_type t) {
 /* ---- schema ---- */
 
 void dl_schema_init(dl_schema *schema) {
+    DL_REQUIRE_OR_RETURN(schema, );
     schema->num_fields = 0;
     schema->fields = NULL;
 }
@@ -56,6 +57,7 @@ static int schema_push(dl_schema *schema, const dl_field *f, dl_error *err) {
 }
 
 int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullable, dl_error *err) {
+    DL_REQUIRE(err, schema && name);
     if ((unsigned)type >= DL_TYPE_COUNT_)
         return dl_error_set(err, DL_EINVAL, "column %s: unknown type %d", name, (int)type);
     dl_field f = {.name = (char *)name, .type = type, .nullable = nullable, .utc = true};
@@ -63,6 +65,7 @@ int dl_schema_add(dl_schema *schema, const char *name, dl_type type, bool nullab
 }
 
 int dl_schema_add_field(dl_schema *schema, const dl_field *field, dl_error *err) {
+    DL_REQUIRE(err, schema && field);
     if ((unsigned)field->type >= DL_TYPE_COUNT_)
         return dl_error_set(err, DL_EINVAL, "column %s: unknown type %d", field->name,
                             (int)field->type);
@@ -71,6 +74,7 @@ int dl_schema_add_field(dl_schema *schema, const dl_field *field, dl_error *err)
 
 int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit unit, bool nullable,
                             dl_error *err) {
+    DL_REQUIRE(err, schema && name);
     dl_field f = {.name = (char *)name,
                   .type = DL_TYPE_TIMESTAMP,
                   .unit = unit,
@@ -80,6 +84,7 @@ int dl_schema_add_timestamp(dl_schema *schema, const char *name, dl_time_unit un
 }
 
 int dl_schema_copy(dl_schema *dst, const dl_schema *src, dl_error *err) {
+    DL_REQUIRE(err, dst && src);
     dl_schema_init(dst);
     for (int i = 0; i < src->num_fields; i++) {
         int rc = schema_push(dst, &src->fields[i], err);
@@ -92,12 +97,14 @@ int dl_schema_copy(dl_schema *dst, const dl_schema *src, dl_error *err) {
 }
 
 int dl_schema_find(const dl_schema *schema, const char *name) {
+    DL_REQUIRE_OR_RETURN(schema && name, -1);
     for (int i = 0; i < schema->num_fields; i++)
         if (strcmp(schema->fields[i].name, name) == 0) return i;
     return -1;
 }
 
 void dl_schema_free(dl_schema *schema) {
+    DL_REQUIRE_OR_RETURN(schema, );
     for (int i = 0; i < schema->num_fields; i++) free(schema->fields[i].name);
     free(schema->fields);
     schema->fields = NULL;
@@ -107,6 +114,7 @@ void dl_schema_free(dl_schema *schema) {
 /* ---- column ---- */
 
 void dl_column_init(dl_column *col, dl_type type, dl_time_unit unit) {
+    DL_REQUIRE_OR_RETURN(col, );
     memset(col, 0, sizeof *col);
     col->type = type;
     col->unit = unit;
@@ -128,6 +136,7 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem) {
 }
 
 int dl_column_reserve(dl_column *col, int64_t rows, int64_t bytes, dl_error *err) {
+    DL_REQUIRE(err, col);
     if (rows < 0 || bytes < 0) return dl_error_set(err, DL_EINVAL, "negative reservation");
     if ((unsigned)col->type >= DL_TYPE_COUNT_) /* its width would be 0: realloc(p, 0) */
         return dl_error_set(err, DL_EINVAL, "column has an unknown type %d", (int)col->type);
@@ -189,6 +198,7 @@ static void mark_valid(dl_column *col) {
 }
 
 int dl_column_append_null(dl_column *col, dl_error *err) {
+    DL_REQUIRE(err, col);
     int rc = dl_column_reserve(col, 1, 0, err);
     if (rc != DL_OK) return rc;
     if (dl_column_ensure_validity(col) != DL_OK)
@@ -207,6 +217,7 @@ int dl_column_append_null(dl_column *col, dl_error *err) {
 
 #define DEFINE_APPEND(fn, ctype)                                                                   \
     int fn(dl_column *col, ctype v, dl_error *err) {                                               \
+        DL_REQUIRE(err, col);                                                                      \
         if (col->length >= col->cap_values) {                                                      \
             int rc = dl_column_reserve(col, 1, 0, err);                                            \
             if (rc != DL_OK) return rc;                                                            \
@@ -222,6 +233,7 @@ DEFINE_APPEND(dl_column_append_f64, double)
 DEFINE_APPEND(dl_column_append_f32, float)
 
 int dl_column_append_bool(dl_column *col, bool v, dl_error *err) {
+    DL_REQUIRE(err, col);
     int rc = dl_column_reserve(col, 1, 0, err);
     if (rc != DL_OK) return rc;
     ((uint8_t *)col->values)[col->length] = v ? 1 : 0;
@@ -231,6 +243,7 @@ int dl_column_append_bool(dl_column *col, bool v, dl_error *err) {
 }
 
 int dl_column_append_str(dl_column *col, const char *s, size_t len, dl_error *err) {
+    DL_REQUIRE(err, col && (s || len == 0));
     int rc = dl_column_reserve(col, 1, (int64_t)len, err);
     if (rc != DL_OK) return rc;
     int64_t at = col->offsets[col->length];
@@ -243,6 +256,7 @@ int dl_column_append_str(dl_column *col, const char *s, size_t len, dl_error *er
 
 int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, int64_t count,
                            dl_error *err) {
+    DL_REQUIRE(err, dst && src);
     if (src->type != dst->type || from < 0 || count < 0 || from + count > src->length)
         return dl_error_set(err, DL_EINVAL, "append_range: type mismatch or range out of bounds");
     if (count == 0) return DL_OK;
@@ -282,6 +296,7 @@ int dl_column_append_range(dl_column *dst, const dl_column *src, int64_t from, i
 }
 
 void dl_column_clear(dl_column *col) {
+    DL_REQUIRE_OR_RETURN(col, );
     col->length = 0;
     col->null_count = 0;
     if (col->validity) memset(col->validity, 0xff, (size_t)(col->cap_values + 7) / 8 + 1);
@@ -289,6 +304,7 @@ void dl_column_clear(dl_column *col) {
 }
 
 void dl_column_free(dl_column *col) {
+    DL_REQUIRE_OR_RETURN(col, );
     free(col->validity);
     free(col->values);
     free(col->offsets);
@@ -299,6 +315,7 @@ void dl_column_free(dl_column *col) {
 /* ---- table ---- */
 
 int dl_table_init(dl_table *table, const dl_schema *schema, dl_error *err) {
+    DL_REQUIRE(err, table && schema);
     memset(table, 0, sizeof *table);
     int rc = dl_schema_copy(&table->schema, schema, err);
     if (rc != DL_OK) return rc;
@@ -314,6 +331,7 @@ int dl_table_init(dl_table *table, const dl_schema *schema, dl_error *err) {
 }
 
 int dl_table_seal(dl_table *table, dl_error *err) {
+    DL_REQUIRE(err, table);
     int64_t n = table->schema.num_fields ? table->columns[0].length : 0;
     for (int i = 1; i < table->schema.num_fields; i++)
         if (table->columns[i].length != n)
@@ -325,6 +343,7 @@ int dl_table_seal(dl_table *table, dl_error *err) {
 }
 
 void dl_table_free(dl_table *table) {
+    DL_REQUIRE_OR_RETURN(table, );
     if (table->columns)
         for (int i = 0; i < table->schema.num_fields; i++) dl_column_free(&table->columns[i]);
     free(table->columns);

@@ -7,6 +7,7 @@
 #define DL_INTERNAL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,28 @@
 #define DL_LIKELY(x)   (x)
 #define DL_UNLIKELY(x) (x)
 #endif
+
+/* Argument checks at the top of every public function: a required pointer
+** that is NULL is refused with DL_EINVAL naming the function and what is
+** missing (never a crash); functions without a status return quietly
+** (void) or return a documented "nothing" value. */
+#define DL_REQUIRE(err, cond)                                                                      \
+    do {                                                                                           \
+        if (DL_UNLIKELY(!(cond)))                                                                  \
+            return dl_error_set((err), DL_EINVAL, "%s: required argument is NULL (%s)", __func__,  \
+                                #cond);                                                            \
+    } while (0)
+#define DL_REQUIRE_OR_RETURN(cond, value)                                                          \
+    do {                                                                                           \
+        if (DL_UNLIKELY(!(cond))) return value;                                                    \
+    } while (0)
+
+/* Opens an input file for reading as data (util/dl_file.c): only a regular
+** file is accepted (a FIFO, device or directory is DL_EINVAL at once, never
+** a blocking open); a missing file is DL_ENOTFOUND.  The fd / stream is
+** the caller's to close. */
+int dl_file_open_data(const char *path, int *fd_out, dl_error *err);
+int dl_file_fopen_data(const char *path, FILE **out, dl_error *err);
 
 /* Hard cap on any single allocation whose size comes from input data. */
 #define DL_MAX_ALLOC ((size_t)1 << 34) /* 16 GiB */

@@ -20,6 +20,7 @@ static void to_hex(const unsigned char *md, char hex_out[65]) {
 }
 
 void dl_sha256_hex(const void *data, size_t len, char hex_out[65]) {
+    DL_REQUIRE_OR_RETURN((data || len == 0) && hex_out, );
     unsigned char md[32];
     unsigned int n = 0;
     EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
@@ -28,11 +29,10 @@ void dl_sha256_hex(const void *data, size_t len, char hex_out[65]) {
 
 int dl_sha256_file(const char *path, char hex_out[65], dl_error *err) {
     int rc = DL_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = -1;
     EVP_MD_CTX *ctx = NULL;
     unsigned char *buf = NULL;
-    if (fd < 0)
-        DL_FAIL(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "%s: %s", path, strerror(errno));
+    DL_TRY(dl_file_open_data(path, &fd, err));
     ctx = EVP_MD_CTX_new();
     buf = malloc(1 << 20);
     if (!ctx || !buf || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)

@@ -21,6 +21,7 @@
 #include "util/dl_internal.h"
 
 int dl_text_reserve(dl_text *t, size_t extra) {
+    DL_REQUIRE_OR_RETURN(t, DL_EINVAL);
     if (t->status != DL_OK) return t->status;
     if (t->cap - t->len >= extra) return DL_OK;
     size_t cap = t->cap ? t->cap : 256;
@@ -36,18 +37,21 @@ int dl_text_reserve(dl_text *t, size_t extra) {
 }
 
 void dl_text_put(dl_text *t, const void *s, size_t n) {
+    DL_REQUIRE_OR_RETURN(t && (s || n == 0), );
     if (dl_text_reserve(t, n) != DL_OK) return;
     if (n) memcpy(t->data + t->len, s, n);
     t->len += n;
 }
 
 void dl_text_putc(dl_text *t, char c) {
+    DL_REQUIRE_OR_RETURN(t, );
     if (t->cap - t->len < 1 && dl_text_reserve(t, 1) != DL_OK) return;
     if (t->status != DL_OK) return;
     t->data[t->len++] = c;
 }
 
 void dl_text_puts(dl_text *t, const char *s) {
+    DL_REQUIRE_OR_RETURN(t && s, );
     dl_text_put(t, s, strlen(s));
 }
 
@@ -70,6 +74,7 @@ void dl_text_printf(dl_text *t, const char *fmt, ...) {
 }
 
 void dl_text_free(dl_text *t) {
+    DL_REQUIRE_OR_RETURN(t, );
     free(t->data);
     memset(t, 0, sizeof *t);
 }
@@ -91,6 +96,7 @@ static int format_u64(uint64_t v, char *buf) {
 }
 
 int dl_format_i64(int64_t v, char *buf) {
+    DL_REQUIRE_OR_RETURN(buf, 0);
     if (v >= 0) return format_u64((uint64_t)v, buf);
     buf[0] = '-';
     return 1 + format_u64(0 - (uint64_t)v, buf + 1); /* INT64_MIN-safe */
@@ -161,6 +167,7 @@ static size_t utf8_sequence_length(const uint8_t *s, size_t avail) {
 }
 
 void dl_text_json_string(dl_text *b, const void *bytes, size_t len) {
+    DL_REQUIRE_OR_RETURN(b && (bytes || len == 0), );
     const uint8_t *s = bytes;
     static const char hex[] = "0123456789abcdef";
     dl_text_reserve(b, len + 2);
@@ -233,6 +240,7 @@ bool dl_type_is_numeric(dl_type type) {
 }
 
 void dl_field_describe(const dl_field *f, char *buf, size_t size) {
+    DL_REQUIRE_OR_RETURN(f && buf, );
     if (f->type == DL_TYPE_TIMESTAMP)
         snprintf(buf, size, "timestamp[%s%s]", dl_unit_name(f->unit), f->utc ? ", UTC" : "");
     else if (f->decimal_scale > 0 && (f->type == DL_TYPE_INT32 || f->type == DL_TYPE_INT64))
@@ -242,6 +250,7 @@ void dl_field_describe(const dl_field *f, char *buf, size_t size) {
 }
 
 void dl_column_value(const dl_field *f, const dl_column *col, int64_t row, dl_value *out) {
+    DL_REQUIRE_OR_RETURN(f && col && out, );
     memset(out, 0, sizeof *out);
     if (!dl_column_is_valid(col, row)) return;
     out->present = true;
@@ -275,6 +284,7 @@ void dl_column_value(const dl_field *f, const dl_column *col, int64_t row, dl_va
 }
 
 void dl_text_value(dl_text *b, const dl_field *f, const dl_value *v, dl_text_style style) {
+    DL_REQUIRE_OR_RETURN(b && f && v, );
     bool json = style == DL_TEXT_JSON;
     if (!v->present) {
         if (style != DL_TEXT_RAW) dl_text_put(b, "null", 4);

@@ -11,6 +11,7 @@
 #include "util/dl_timeparse.h"
 
 int dl_parse_time_us(const char *text, int64_t *out, dl_error *err) {
+    DL_REQUIRE(err, text && out);
     const char *s = text;
     size_t n = strlen(s);
     bool all_digits = n > 0 && n < 19;

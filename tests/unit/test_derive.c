@@ -162,7 +162,7 @@ static void check_lineage(dl_lake *lake, const char *agg, const char *source, in
                  (long long)version);
         CHECK(strstr(v[n - 1].message, want) != NULL);
     }
-    free(v);
+    dl_free(v);
 }
 
 DL_TEST(derive_resample_klines_matches_naive) {

@@ -235,7 +235,7 @@ DL_TEST(lake_write_versions_vacuum) {
     CHECK_OK(dl_lake_history(lake, DS, &hist, &n, &err), &err);
     CHECK_EQ_INT(n, 4);
     CHECK(n == 4 && hist[3].files_replaced == 1 && hist[0].files_added == 1);
-    free(hist);
+    dl_free(hist);
     dl_table old;
     CHECK_OK(dl_lake_read(lake, DS, INT64_MIN, INT64_MAX, 2, &old, &err), &err);
     CHECK(old.num_rows == 30 && ((double *)old.columns[1].values)[0] == 200.0);
@@ -363,7 +363,7 @@ DL_TEST(lake_write_gaps) {
         CHECK_EQ_INT(gaps[1].to_ts, DAY0 + 1442 * MIN_US);
         CHECK_EQ_INT(gaps[1].missing, 13);
     }
-    free(gaps);
+    dl_free(gaps);
     /* filling the first gap removes it */
     int fill[5] = {100, 101, 102, 103, 104};
     make_rows(&t, DAY0, MIN_US, fill, 5, 1.0, false);
@@ -371,6 +371,6 @@ DL_TEST(lake_write_gaps) {
     dl_table_free(&t);
     CHECK_OK(dl_lake_gaps(lake, DS, &gaps, &count, &err), &err);
     CHECK_EQ_INT(count, 1);
-    free(gaps);
+    dl_free(gaps);
     dl_lake_close(lake);
 }

@@ -260,7 +260,7 @@ DL_TEST(parquet_statistics_and_page_index) {
         CHECK(ps[p].stats.has_min_max);
         CHECK_EQ_INT(ps[p].stats.min.i, 1700000000000000LL + p * 1000 * 60000000LL);
     }
-    free(ps);
+    dl_free(ps);
 
     /* ranged reads skip pages and return exactly the requested rows */
     int64_t ranges[][2] = {{0, 1},        {999, 1001}, {2500, 7300},
@@ -335,7 +335,7 @@ DL_TEST(parquet_hostile_files) {
         for (int g = 0; g < dl_parquet_num_row_groups(r); g++) {
             dl_page_stats *ps = NULL;
             int np;
-            if (dl_parquet_page_stats(r, g, 0, &ps, &np, &err) == DL_OK) free(ps);
+            if (dl_parquet_page_stats(r, g, 0, &ps, &np, &err) == DL_OK) dl_free(ps);
             dl_stats st;
             dl_parquet_chunk_stats(r, g, 6, &st, &err);
         }

@@ -969,7 +969,7 @@ DL_TEST(query_as_of_versions) {
     dl_query *q = NULL;
     CHECK_RC(dl_query_open(lake, &spec, &q, &err), DL_ENOTFOUND);
     CHECK(q == NULL);
-    free(hist);
+    dl_free(hist);
     dl_lake_close(lake);
 }
 
