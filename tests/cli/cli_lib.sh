@@ -6,6 +6,9 @@
 # Usage: TEST_NAME=foo; source "$(dirname "$0")/cli_lib.sh"   (from the repo root)
 DL=${DL:-build/release/dl}
 DL=$(realpath "$DL")
+# The crash tests' DL_FAULT_AT hook exists only in the fault-injection test
+# build (make MODE=fault): $FDL is that build's dl.
+FDL=$(realpath "${DL_FAULT:-$(dirname "$DL")/../fault/dl}" 2>/dev/null)
 GEN=${DL_GEN:-$(dirname "$DL")/dl-gen}
 [ -x "$GEN" ] || GEN=$(realpath build/release/dl-gen)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dl_${TEST_NAME:-cli}.XXXXXX")

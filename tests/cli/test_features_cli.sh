@@ -112,7 +112,8 @@ fails "deleted versions are not resolved" 1 "deleted" "$DL" features info mom@1.
 
 # ---- crash test: kill at every fault point of an import ----
 base=$T/crash_base; cp -a "$L" "$base"
-imp() { "$DL" features import "$T/f.csv" --name crash --version 2.0.0 --entity-col sym --ts-col time --interval 1m; }
+[ -x "$FDL" ] || bad "crash tests need the fault-injection build: make MODE=fault"
+imp() { "$FDL" features import "$T/f.csv" --name crash --version 2.0.0 --entity-col sym --ts-col time --interval 1m; }
 steps=$(cp -a "$base" "$T/probe" && DL_ROOT=$T/probe DL_FAULT_TRACE=1 imp 2>&1 >/dev/null | grep -c '^dl-fault-step')
 fault_fail=0
 for ((n = 1; n <= steps; n++)); do

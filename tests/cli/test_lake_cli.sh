@@ -78,8 +78,6 @@ check "unsafe dataset name refused" bash -c '"$0" info "BINANCE/SPOT/../raw/1m" 
 # ---- crash test 1: fault injection at every step of the protocol ----
 # Base: one committed version of BTCUSDT December; the crashing ingest adds
 # January and replaces ten December rows.
-# DL_FAULT_AT exists only in the test build (make MODE=fault).
-FDL=$(realpath "${DL_FAULT:-$(dirname "$DL")/../fault/dl}" 2>/dev/null)
 [ -x "$FDL" ] || bad "crash tests need the fault-injection build: make MODE=fault"
 CR=$T/crash
 base=$CR/base
