@@ -43,6 +43,7 @@ struct dl_join {
 };
 
 void dl_join_spec_default(dl_join_spec *spec) {
+    DL_REQUIRE_OR_RETURN(spec, );
     memset(spec, 0, sizeof *spec);
     spec->on = "ts";
     spec->tolerance_us = -1;

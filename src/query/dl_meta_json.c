@@ -37,6 +37,7 @@ static void dataset_fields(dl_text *t, const dl_dataset_info *d) {
 }
 
 int dl_json_dataset(dl_text *t, const dl_dataset_info *d, const dl_schema *schema) {
+    DL_REQUIRE_OR_RETURN(t && d, DL_EINVAL);
     dataset_fields(t, d);
     if (schema) {
         dl_text_puts(t, ",\"columns\":[");
@@ -56,6 +57,7 @@ int dl_json_dataset(dl_text *t, const dl_dataset_info *d, const dl_schema *schem
 }
 
 int dl_json_datasets(dl_text *t, const dl_dataset_info *items, int64_t count) {
+    DL_REQUIRE_OR_RETURN(t && (items || count == 0), DL_EINVAL);
     dl_text_putc(t, '[');
     for (int64_t i = 0; i < count; i++) {
         if (i) dl_text_putc(t, ',');
@@ -66,6 +68,7 @@ int dl_json_datasets(dl_text *t, const dl_dataset_info *items, int64_t count) {
 }
 
 int dl_json_history(dl_text *t, const dl_lake_version *v, int64_t count) {
+    DL_REQUIRE_OR_RETURN(t && (v || count == 0), DL_EINVAL);
     dl_text_putc(t, '[');
     for (int64_t i = 0; i < count; i++) {
         dl_text_printf(t,
@@ -83,6 +86,7 @@ int dl_json_history(dl_text *t, const dl_lake_version *v, int64_t count) {
 }
 
 int dl_json_gaps(dl_text *t, const dl_lake_gap *g, int64_t count) {
+    DL_REQUIRE_OR_RETURN(t && (g || count == 0), DL_EINVAL);
     dl_text_putc(t, '[');
     for (int64_t i = 0; i < count; i++)
         dl_text_printf(t,
@@ -93,6 +97,7 @@ int dl_json_gaps(dl_text *t, const dl_lake_gap *g, int64_t count) {
 }
 
 int64_t dl_verify_open_issues(const dl_verify_report *r) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     int64_t open = 0;
     /* a foreign file is reported but is not the lake's problem */
     for (int64_t i = 0; i < r->count; i++)
@@ -101,6 +106,7 @@ int64_t dl_verify_open_issues(const dl_verify_report *r) {
 }
 
 int dl_json_verify(dl_text *t, const dl_verify_report *r) {
+    DL_REQUIRE_OR_RETURN(t && r, DL_EINVAL);
     dl_text_printf(
         t, "{\"files_checked\":%" PRId64 ",\"bytes_checked\":%" PRId64 ",\"ok\":%s,\"issues\":[",
         r->files_checked, r->bytes_checked, dl_verify_open_issues(r) ? "false" : "true");
