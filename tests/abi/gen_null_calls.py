@@ -22,6 +22,20 @@ NOT_REFUSING = {
 }
 
 
+def split_top_level(params):
+    """Splits a parameter list at the commas outside parentheses (a
+    function-pointer parameter has its own list)."""
+    out, depth, cur = [], 0, ""
+    for ch in params:
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += (ch == "(") - (ch == ")")
+        cur += ch
+    return out + [cur]
+
+
 def declarations(text):
     """(return type, name, [params]) of every DL_API function."""
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
@@ -29,7 +43,7 @@ def declarations(text):
     out = []
     for m in re.finditer(r"\bDL_API\s+([^;{]*?)\b(dl_\w+)\s*\(([^;]*?)\)\s*;", text, re.S):
         ret, name, params = m.group(1).strip(), m.group(2), m.group(3)
-        params = [p.strip() for p in " ".join(params.split()).split(",")]
+        params = [p.strip() for p in split_top_level(" ".join(params.split()))]
         if params == ["void"]:
             params = []
         out.append((" ".join(ret.split()), name, params))
