@@ -123,7 +123,8 @@ int dl_binance_verify_checksum(const char *path, bool *checked, dl_error *err) {
     char sum_path[4096], line[512], have[65];
     *checked = false;
     int n = snprintf(sum_path, sizeof sum_path, "%s.CHECKSUM", path);
-    if (n < 0 || (size_t)n >= sizeof sum_path || !dl_fs_exists(sum_path)) return DL_OK;
+    struct stat st;
+    if (n < 0 || (size_t)n >= sizeof sum_path || lstat(sum_path, &st) != 0) return DL_OK;
     FILE *f;
     int rc = dl_file_fopen_data(sum_path, &f, err);
     if (rc != DL_OK) return rc;
