@@ -6,7 +6,7 @@
 # builds), CLI tests, interoperability tests against DuckDB and Polars, and
 # a short fuzz run of every libFuzzer target.  Needs nothing outside the
 # repository (scripts/setup.sh installs the Debian packages and npm peers).
-# Usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer build and fuzzing)
+# Usage: scripts/test.sh [--quick]   (--quick: skip clang-tidy, the sanitizer build and fuzzing)
 # Env:   DL_FUZZ_SECONDS (default 20 per target)
 # Adding a test: one `step "NAME" CMD...` line in the section it belongs to;
 # a step passes when CMD exits 0.  Per-build loops take the build directory.
@@ -37,9 +37,9 @@ replay_corpora() {
   return 0
 }
 
-# ---- static checks ----
+# ---- static checks (clang-tidy is slow: the full run only) ----
 step "format check (clang-format)" make -s format-check
-step "static analysis (clang-tidy)" make -s tidy
+[ $quick = 0 ] && step "static analysis (clang-tidy)" make -s tidy
 
 # ---- release build ----
 step "build release" make -j"$jobs" MODE=release all bench
