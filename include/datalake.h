@@ -808,6 +808,17 @@ typedef struct dl_verify_report {
 ** issues are found; free the report with dl_verify_report_free. */
 DL_API int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
                           dl_error *err);
+/* Flags of dl_lake_verify_flags.  REPAIR: as dl_lake_verify's repair, and a
+** live day file that is missing or damaged is moved to .dl/quarantine/ and
+** retired in a new version: the day is marked missing (reported as
+** DL_VERIFY_MISSING_DAY until a write of its rows brings it back); a
+** damaged archived file is quarantined and the versions needing it become
+** unreadable.  RESTORE (implies REPAIR): such a day gets the newest intact
+** archived version of itself back from .dl/versions/ instead. */
+#define DL_VERIFY_REPAIR  1u
+#define DL_VERIFY_RESTORE 2u
+DL_API int dl_lake_verify_flags(dl_lake *lake, const char *dataset, unsigned flags,
+                                dl_verify_report *out, dl_error *err);
 DL_API void dl_verify_report_free(dl_verify_report *report);
 DL_API const char *dl_verify_kind_name(dl_verify_kind kind);
 

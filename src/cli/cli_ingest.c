@@ -106,7 +106,7 @@ static const cli_spec ingest_spec = {
     "deduplicated by ts (ticks: by trade id), new rows winning.  Re-running the same\n"
     "ingest changes nothing.  A progress bar is shown on a terminal.\n",
     ingest_options,
-    14,
+    (int)(sizeof ingest_options / sizeof ingest_options[0]),
     0,
     CLI_MAX_ARGS};
 

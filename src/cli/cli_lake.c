@@ -115,7 +115,7 @@ static const cli_spec init_spec = {
     "from .dl/catalog.db.bak (written after every commit) and the files (footers,\n"
     "SHA-256, .dl/versions/), marking days whose file is gone as missing.\n",
     init_options,
-    4,
+    (int)(sizeof init_options / sizeof init_options[0]),
     0,
     0};
 
@@ -268,16 +268,24 @@ static const cli_option verify_options[] = {
     ROOT_OPTION,
     JSON_OPTION,
     {"repair", NULL,
-     "roll back unfinished commits, remove stray temporary files, quarantine "
-     "unregistered files"}};
+     "roll back unfinished commits, remove stray temporary files, quarantine day files "
+     "the catalog does not know, and quarantine missing or damaged day files (the day is "
+     "marked missing until its source is ingested again)"},
+    {"restore", NULL,
+     "with --repair: give a missing or damaged day back its newest intact version from "
+     ".dl/versions/ instead of marking it missing"},
+    CLI_LOCK_TIMEOUT_OPTION};
 static const cli_spec verify_spec = {
     "verify",
-    "[DATASET] [--repair] [--json] [--root DIR]",
+    "[DATASET] [--repair [--restore]] [--json] [--root DIR]",
     "Re-hash every catalogued file (live and archived versions) against its recorded\n"
-    "SHA-256 and walk the live tree for files the catalog does not know.\n"
-    "Exit status 0 when clean (or everything was repaired), 1 when problems remain.\n",
+    "SHA-256 and walk the live tree for files the catalog does not know.  Only files\n"
+    "of the lake's layout are ever moved (to .dl/quarantine/, never deleted); other\n"
+    "files are reported as foreign and left alone.  Read-only lakes are checked\n"
+    "read-only.  Exit status 0 when clean (or everything was repaired), 1 when\n"
+    "problems remain (a day marked missing stays one until it is written again).\n",
     verify_options,
-    3,
+    (int)(sizeof verify_options / sizeof verify_options[0]),
     0,
     1};
 
@@ -285,7 +293,8 @@ int cli_cmd_verify(int argc, char **argv) {
     cli_args args;
     int rc = cli_parse(&verify_spec, argc, argv, &args);
     if (rc != CLI_CONTINUE) return rc;
-    bool repair = cli_get(&args, "repair") != NULL;
+    bool restore = cli_get(&args, "restore") != NULL;
+    bool repair = restore || cli_get(&args, "repair") != NULL;
     /* Verify rolls back dead writers' unfinished commits as every writable
     ** open does, but also checks a lake it may not write (read-only). */
     char dl_dir[4096];
@@ -295,7 +304,9 @@ int cli_cmd_verify(int argc, char **argv) {
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
     dl_verify_report rep;
-    if (dl_lake_verify(lake, args.num_args ? args.args[0] : NULL, repair, &rep, &err) != DL_OK) {
+    unsigned flags = (repair ? DL_VERIFY_REPAIR : 0) | (restore ? DL_VERIFY_RESTORE : 0);
+    if (dl_lake_verify_flags(lake, args.num_args ? args.args[0] : NULL, flags, &rep, &err) !=
+        DL_OK) {
         dl_lake_close(lake);
         return cli_fail(&err);
     }

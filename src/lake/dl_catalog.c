@@ -135,6 +135,7 @@ typedef enum stmt_id {
     ST_FILE_GAP_ADD,
     ST_FILE_RETIRE,
     ST_FILE_DELETE,
+    ST_FILE_FORGET_ARCHIVE,
     ST_EACH_FILE,
     ST_SUPERSEDED,
     ST_LATEST_ARCHIVE,
@@ -217,6 +218,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
                         " VALUES(?, ?, ?, ?)",
     [ST_FILE_RETIRE] = "UPDATE files SET version_removed = ?, archive_path = ? WHERE id = ?",
     [ST_FILE_DELETE] = "DELETE FROM files WHERE id = ?",
+    [ST_FILE_FORGET_ARCHIVE] = "UPDATE files SET archive_path = NULL WHERE id = ?",
     [ST_EACH_FILE] =
         "SELECT f.id, f.dataset_id, f.day,"
         " CASE WHEN f.version_removed IS NULL THEN f.path ELSE f.archive_path END,"
@@ -935,6 +937,14 @@ int dl_cat_files_at(dl_catalog *c, const char *root, int64_t dataset_id, int64_t
     sqlite3_bind_int64(st, 4, ts_to);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+            char date[32];
+            dl_format_date((int32_t)sqlite3_column_int64(st, 1), date, sizeof date);
+            DL_FAIL(err, DL_ENOTFOUND,
+                    "the file of day %s at version %lld is lost (a repair quarantined it as "
+                    "missing or damaged); later versions are readable",
+                    date, (long long)version);
+        }
         DL_TRY(grow((void **)&files, n, &cap, sizeof *files, err));
         dl_lake_file *f = &files[n++];
         memset(f, 0, sizeof *f);
@@ -1017,6 +1027,13 @@ int dl_cat_delete_file(dl_catalog *c, int64_t file_id, dl_error *err) {
     if (!st) return DL_EIO;
     sqlite3_bind_int64(st, 1, file_id);
     return step_done(c, st, "deleting a file row", err);
+}
+
+int dl_cat_forget_archive(dl_catalog *c, int64_t file_id, dl_error *err) {
+    sqlite3_stmt *st = stmt(c, ST_FILE_FORGET_ARCHIVE, err);
+    if (!st) return DL_EIO;
+    sqlite3_bind_int64(st, 1, file_id);
+    return step_done(c, st, "forgetting a lost archive", err);
 }
 
 int dl_cat_each_file(dl_catalog *c, const char *name, dl_cat_file_fn fn, void *ctx, dl_error *err) {

@@ -136,6 +136,8 @@ int dl_cat_add_file(dl_catalog *cat, const dl_cat_file_row *f, int64_t *file_id,
 int dl_cat_retire_file(dl_catalog *cat, int64_t file_id, int64_t version, const char *archive_rel,
                        dl_error *err);
 int dl_cat_delete_file(dl_catalog *cat, int64_t file_id, dl_error *err);
+/* An archived file's bytes are lost: the catalog stops pointing at them. */
+int dl_cat_forget_archive(dl_catalog *cat, int64_t file_id, dl_error *err);
 
 /* Every catalogued file (of one dataset when name is set), in path order:
 ** the relative path where its bytes are, its recorded SHA-256, size, and

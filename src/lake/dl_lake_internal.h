@@ -65,6 +65,19 @@ void dl_lake_name_path(dl_error *err, const char *path);
 /* Copies the catalog to .dl/catalog.db.bak (online backup API, atomic
 ** rename): after every commit, so a lost catalog keeps its versions. */
 int dl_lake_backup_catalog(dl_lake *lake, dl_error *err);
+/* A catalogued file verify found missing or damaged (dl_lake_repair.c). */
+typedef struct dl_lake_damaged {
+    int64_t file_id, dataset_id;
+    int32_t day;
+    bool live, missing;
+    int64_t issue; /* its entry in the verify report */
+    char rel[640];
+} dl_lake_damaged;
+/* Quarantines them and retires them in the catalog: a live day is restored
+** from its newest intact archive (restore) or marked missing; the issues
+** are marked repaired. */
+int dl_lake_repair_damaged(dl_lake *lake, dl_lake_damaged *items, int64_t n, bool restore,
+                           dl_verify_report *rep, dl_error *err);
 /* root + "/" + rel into buf. */
 int dl_lake_abs_path(const dl_lake *lake, const char *rel, char *buf, size_t size, dl_error *err);
 

@@ -176,14 +176,32 @@ typedef struct check_ctx {
     dl_lake *lake;
     path_set *known;
     dl_verify_report *rep;
+    dl_lake_damaged *damaged; /* what a repair must retire */
+    int64_t num_damaged, cap_damaged;
 } check_ctx;
+
+static int note_damaged(check_ctx *c, int64_t file_id, int64_t dataset_id, int32_t day,
+                        const char *rel, bool live, bool missing, dl_error *err) {
+    if (c->num_damaged == c->cap_damaged) {
+        int64_t cap = c->cap_damaged ? 2 * c->cap_damaged : 16;
+        dl_lake_damaged *grown = realloc(c->damaged, (size_t)cap * sizeof *grown);
+        if (!grown) return dl_error_set(err, DL_ENOMEM, "out of memory");
+        c->damaged = grown;
+        c->cap_damaged = cap;
+    }
+    dl_lake_damaged *d = &c->damaged[c->num_damaged++];
+    memset(d, 0, sizeof *d);
+    *d = (dl_lake_damaged){file_id, dataset_id, day, live, missing, c->rep->count - 1, ""};
+    snprintf(d->rel, sizeof d->rel, "%s", rel);
+    return DL_OK;
+}
 
 /* Re-hashes one catalogued file against its recorded SHA-256. */
 static int check_file(void *arg, int64_t file_id, int64_t dataset_id, int32_t day, const char *rel,
                       const char *want, int64_t bytes, bool live, dl_error *err) {
     check_ctx *c = arg;
     char abs[4096], have[65];
-    (void)file_id, (void)dataset_id, (void)day, (void)bytes;
+    (void)bytes;
     if (live && set_add(c->known, rel) != DL_OK)
         return dl_error_set(err, DL_ENOMEM, "out of memory");
     int rc = dl_lake_abs_path(c->lake, rel, abs, sizeof abs, err);
@@ -192,16 +210,18 @@ static int check_file(void *arg, int64_t file_id, int64_t dataset_id, int32_t da
     int hrc = dl_sha256_file(abs, have, &hash_err);
     c->rep->files_checked++;
     if (hrc == DL_ENOTFOUND)
-        return add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "%s file is missing",
-                         live ? "live" : "archived");
-    if (hrc != DL_OK)
-        return add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "unreadable: %s",
-                         hash_err.message);
-    c->rep->bytes_checked += dl_fs_size(abs);
-    if (strcmp(have, want) != 0)
-        return add_issue(c->rep, DL_VERIFY_MISMATCH, rel, false, err,
-                         "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want);
-    return DL_OK;
+        rc = add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "%s file is missing",
+                       live ? "live" : "archived");
+    else if (hrc != DL_OK)
+        rc = add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "unreadable: %s",
+                       hash_err.message);
+    else if (c->rep->bytes_checked += dl_fs_size(abs), strcmp(have, want) != 0)
+        rc = add_issue(c->rep, DL_VERIFY_MISMATCH, rel, false, err,
+                       "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want);
+    else
+        return DL_OK;
+    if (rc != DL_OK) return rc;
+    return note_damaged(c, file_id, dataset_id, day, rel, live, hrc == DL_ENOTFOUND, err);
 }
 
 /* Is a writer of `dataset` running (does it hold the dataset's lock)?  A
@@ -254,10 +274,28 @@ static int report_pending(dl_lake *lake, path_set *known, dl_verify_report *out,
     return rc;
 }
 
+/* Days a repair marked missing stay a problem until written again. */
+static int report_missing_day(void *arg, const char *dataset, int32_t day, int64_t version,
+                              const char *reason, dl_error *err) {
+    char rel[DL_CAT_PATH_MAX];
+    if (dl_layout_day_path(dataset, day, rel, sizeof rel) != DL_OK) rel[0] = 0;
+    return add_issue(arg, DL_VERIFY_MISSING_DAY, rel, false, err,
+                     "day missing since version %lld (%s); writing its rows again (a re-ingest "
+                     "of its source) restores it",
+                     (long long)version, reason);
+}
+
 int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
                    dl_error *err) {
+    return dl_lake_verify_flags(lake, dataset, repair ? DL_VERIFY_REPAIR : 0, out, err);
+}
+
+int dl_lake_verify_flags(dl_lake *lake, const char *dataset, unsigned flags, dl_verify_report *out,
+                         dl_error *err) {
     DL_REQUIRE(err, lake && out);
     int rc = DL_OK;
+    bool repair = (flags & (DL_VERIFY_REPAIR | DL_VERIFY_RESTORE)) != 0;
+    check_ctx cc = {lake, NULL, out};
     path_set known = {0};
     char name[DL_DATASET_NAME_MAX] = "";
     memset(out, 0, sizeof *out);
@@ -280,13 +318,18 @@ int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_re
                              "%lld staging entries of dead writers removed", (long long)removed));
     }
     DL_TRY(report_pending(lake, &known, out, err));
-    check_ctx cc = {lake, &known, out};
+    cc.known = &known;
     DL_TRY(dl_cat_each_file(lake->cat, dataset ? name : NULL, check_file, &cc, err));
+    if (repair)
+        DL_TRY(dl_lake_repair_damaged(lake, cc.damaged, cc.num_damaged,
+                                      (flags & DL_VERIFY_RESTORE) != 0, out, err));
+    DL_TRY(dl_cat_each_missing(lake->cat, dataset ? name : NULL, report_missing_day, out, err));
     if (known.count) qsort(known.items, (size_t)known.count, sizeof *known.items, compare_str);
     walk_ctx w = {lake, &known, repair, out, err};
     DL_TRY(walk_tree(&w, name, dataset ? 5 : 0));
 cleanup:
     set_free(&known);
+    free(cc.damaged);
     if (rc != DL_OK) dl_verify_report_free(out);
     return rc;
 }

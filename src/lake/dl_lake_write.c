@@ -186,8 +186,9 @@ static int check_day_file(const staged_day *sd, const char *path, dl_error *err)
     int rc = dl_sha256_file(path, sha, &hash_err);
     if (rc == DL_ENOTFOUND)
         return dl_error_set(err, DL_ECORRUPT,
-                            "%s is missing; the catalog's copy of this day is lost (a repair "
-                            "marks the day missing or restores an archived version)",
+                            "%s is missing: the catalog's copy of this day is lost; refusing to "
+                            "write the day over it (a repair marks the day missing or restores "
+                            "an archived version)",
                             path);
     if (rc != DL_OK) return dl_error_set(err, rc, "%s", hash_err.message);
     if (strcmp(sha, sd->live->sha256) != 0)

@@ -124,6 +124,7 @@ kill -STOP $wpid 2>/dev/null
 held=$(grep -c "pid $wpid," "$lockf" 2>/dev/null)
 start=$(date +%s%N)
 msg=$(DL_ROOT=$R "$DL" ingest binance "$K/BTCUSDT-1m-2023-12.csv" --lock-timeout 2 2>&1); rc=$?
+[ $rc = 1 ] || echo "  lock wait: exit $rc: $msg"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 check "a stopped writer held the lock" test "$held" = 1
 check "--lock-timeout bounds the wait (exit 1 after ~2 s, took ${ms} ms)" test $rc = 1 -a $ms -ge 1900 -a $ms -lt 6000
@@ -151,6 +152,35 @@ for cmd in "read $BTC --format csv" "ingest binance $K/BTCUSDT-1m-2023-12.csv"; 
   msg=$(DL_ROOT=$R "$DL" $cmd 2>&1 >/dev/null)
   check "one path in: dl ${cmd%% *} on a damaged file" test "$(grep -o '2023/12/05/data.parquet' <<<"$msg" | wc -l)" = 1
 done
+
+# ---- a damaged or missing day is quarantined, marked missing and restored ----
+dayf() { echo "$1/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/$2/data.parquet"; }
+flip() { printf 'XXXX' | dd of="$1" bs=1 seek=$(( $(stat -c %s "$1") / 2 )) conv=notrunc 2>/dev/null; }
+rows_of() { DL_ROOT=$1 "$DL" read $BTC --from "2023-12-$2" --to "2023-12-$3" --format csv ${4:-} | sha256sum; }
+R=$T/dmg; cp -a "$T/p2" "$R"
+want01=$(rows_of "$R" 01 02); want02=$(rows_of "$R" 02 03)
+flip "$(dayf "$R" 01)"; rm "$(dayf "$R" 02)"
+fails "ingest refuses to merge into a damaged or missing day" 1 "refusing to" env DL_ROOT=$R "$DL" ingest binance "$T/BTCUSDT-1m-2023-12.csv"
+check "verify reports the damage" bash -c '! DL_ROOT=$1 "$2" verify >/dev/null' _ "$R" "$DL"
+DL_ROOT=$R "$DL" verify --repair >/dev/null
+check "repair quarantines the damaged file" bash -c 'ls "$1"/.dl/quarantine/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/01/data.parquet.* >/dev/null' _ "$R"
+check "the days are marked missing" test "$(DL_ROOT=$R "$DL" verify --json | grep -o '"kind":"missing-day"' | wc -l)" = 2
+check "reads work without them" test "$(DL_ROOT=$R "$DL" read $BTC --from 2023-12-01 --to 2023-12-03 --format csv | wc -l)" = 1
+check "a re-ingest of the source restores them" env DL_ROOT=$R "$DL" ingest binance "$T/BTCUSDT-1m-2023-12.csv"
+check "... with their rows" test "$(rows_of "$R" 01 02)" = "$want01" -a "$(rows_of "$R" 02 03)" = "$want02"
+check "verify clean after the re-ingest" env DL_ROOT=$R "$DL" verify
+R=$T/dmg2; cp -a "$T/p2" "$R"
+v1_01=$(rows_of "$R" 01 02 "--as-of-version 1")
+flip "$(dayf "$R" 01)"
+check "repair --restore gives the day back from versions/" env DL_ROOT=$R "$DL" verify --repair --restore
+check "... its newest archived version" test "$(rows_of "$R" 01 02)" = "$v1_01"
+check "verify clean after restore" env DL_ROOT=$R "$DL" verify
+R=$T/dmg3; cp -a "$T/p2" "$R"
+flip "$(ls "$R"/.dl/versions/BINANCE/SPOT/BTCUSDT/raw/1m/2023/12/01/v*.parquet)"
+DL_ROOT=$R "$DL" verify --repair >/dev/null
+fails "a version whose archived file was damaged names the lost day" 1 "day 2023-12-01 at version 1 is lost" \
+  env DL_ROOT=$R "$DL" read $BTC --as-of-version 1 --format csv
+check "the current version still reads" bash -c 'DL_ROOT=$1 "$2" read '$BTC' --format csv >/dev/null' _ "$R" "$DL"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
