@@ -182,5 +182,40 @@ fails "a version whose archived file was damaged names the lost day" 1 "day 2023
   env DL_ROOT=$R "$DL" read $BTC --as-of-version 1 --format csv
 check "the current version still reads" bash -c 'DL_ROOT=$1 "$2" read '$BTC' --format csv >/dev/null' _ "$R" "$DL"
 
+# ---- a read-only lake is readable: chmod a-w, another user, a WAL left by a killed writer ----
+ro_reads() {  # runs every read command on $1 (as the user given by the prefix $2...)
+  local root=$1; shift
+  local out; out=$("$@" env DL_ROOT="$root" "$DL" ls --json 2>&1) || { echo "ls: $out"; return 1; }
+  for c in "info $BTC" "history $BTC" "gaps $BTC" "read $BTC --format csv" "query $BTC --format csv" "verify"; do
+    out=$("$@" env DL_ROOT="$root" "$DL" $c 2>&1 >/dev/null) || { echo "$c: $out"; return 1; }
+  done
+}
+R=$T/ro; cp -a "$T/p3" "$R"
+want=$(current_digest "$R")
+before=$(cd "$R" && find . -type f | sort | xargs sha256sum)
+chmod -R a-w "$R"
+check "read commands on a chmod a-w lake" ro_reads "$R"
+check "... see the committed rows" test "$(current_digest "$R")" = "$want"
+check "... and change nothing" test "$before" = "$(cd "$R" && find . -type f | sort | xargs sha256sum)"
+chmod -R u+w "$R"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  # another user on a lake it may read but not write (and a parent it can traverse)
+  R=$T/other; cp -a "$T/p3" "$R"; rm -f "$R"/.dl/catalog.db-wal "$R"/.dl/catalog.db-shm
+  chmod -R a+rX,go-w "$T"; chmod a+rx "$T"
+  check "read commands as nobody on root's lake" ro_reads "$R" setpriv --reuid=nobody --regid=nogroup --clear-groups
+  # a writer killed right after its commit leaves the commit in the WAL only
+  R=$T/walro; cp -a "$T/p2" "$R"
+  FDL=$(realpath "$(dirname "$DL")/../fault/dl" 2>/dev/null)
+  if [ -x "$FDL" ]; then
+    n=$(DL_ROOT=$R DL_FAULT_TRACE=1 "$FDL" ingest binance "$K/ETHUSDT-1m-2024-01.csv" 2>&1 >/dev/null | grep -c '^dl-fault-step')
+    cp -a "$T/p2" "$R.b"; rm -rf "$R"; mv "$R.b" "$R"
+    ( DL_ROOT=$R DL_FAULT_AT=$n "$FDL" ingest binance "$K/ETHUSDT-1m-2024-01.csv" >/dev/null 2>&1 ) 2>/dev/null
+    check "the killed writer left WAL content" test -s "$R/.dl/catalog.db-wal"
+    rm -f "$R/.dl/catalog.db-shm"; chmod -R a+rX,go-w "$R"
+    got=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env DL_ROOT="$R" "$DL" read $ETH --from 2024-01-01 --format csv 2>&1 | wc -l)
+    check "nobody reads the commit that is only in the WAL ($got lines)" test "$got" -gt 1000
+  fi
+fi
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
