@@ -421,6 +421,12 @@ static char *put_u64(char *o, uint64_t v) {
     return o;
 }
 
+/* The bytes of a short literal, without its terminator (lines are not strings). */
+static char *put_text(char *o, const char *s) {
+    while (*s) *o++ = *s++;
+    return o;
+}
+
 /* An integer count of 10^-dec units written with 8 decimals. */
 static char *put_fixed8(char *o, int64_t units, int dec) {
     static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
@@ -447,8 +453,7 @@ static void write_kline(out_file *f, const symbol_def *s, int64_t open_ms, const
     o = put_u64(o, (uint64_t)b->trades[m]), *o++ = ',';
     o = put_fixed8(o, b->taker_vol[m], qd), *o++ = ',';
     o = put_fixed8(o, b->taker_quote[m], pd + qd);
-    memcpy(o, ",0\n", 3);
-    o += 3;
+    o = put_text(o, ",0\n");
     f->len += (size_t)(o - start);
     f->rows++;
 }
@@ -539,10 +544,7 @@ static void write_trade(trade_sink *ts, int64_t price, int64_t qty, int64_t ms, 
     o = put_fixed8(o, qty, ts->s->qty_dec), *o++ = ',';
     o = put_fixed8(o, price * qty, ts->s->price_dec + ts->s->qty_dec), *o++ = ',';
     o = put_u64(o, (uint64_t)ms), *o++ = ',';
-    const char *tail = buyer_maker ? "True,True\n" : "False,True\n";
-    size_t tl = strlen(tail);
-    memcpy(o, tail, tl);
-    o += tl;
+    o = put_text(o, buyer_maker ? "True,True\n" : "False,True\n");
     f->len += (size_t)(o - start);
     f->rows++;
 }
