@@ -46,8 +46,8 @@ static int restore_day(dl_lake *lake, const dl_lake_damaged *d, bool *restored, 
     bool found = false;
     dl_error ignored;
     *restored = false;
-    int rc = dl_cat_latest_archive(lake->cat, d->dataset_id, d->day, &found, arch_rel, sha,
-                                   from_id, err);
+    int rc = dl_cat_latest_archive(lake->cat, d->dataset_id, d->day, &found, arch_rel, sha, from_id,
+                                   err);
     if (rc != DL_OK || !found) return rc;
     rc = dl_lake_abs_path(lake, arch_rel, arch, sizeof arch, err);
     if (rc == DL_OK) rc = dl_lake_abs_path(lake, d->rel, live, sizeof live, err);
@@ -96,8 +96,8 @@ static int repair_dataset(dl_lake *lake, const dl_cat_dataset_ref *ds, dl_lake_d
                           : "quarantined; the day is marked missing until its source is "
                             "written again");
     }
-    dl_cat_version_row row = {ds->id, v, dl_now_us(), 0, 0, 0, replaced,
-                              "repair: lost or damaged day files retired"};
+    dl_cat_version_row row = {ds->id, v, dl_now_us(), 0,
+                              0,      0, replaced,    "repair: lost or damaged day files retired"};
     DL_TRY(dl_cat_add_version(lake->cat, &row, err));
     DL_TRY(dl_cat_update_dataset(lake->cat, ds->id, v, (const char *)json.data, err));
     DL_TRY(dl_cat_refresh_gaps(lake->cat, ds->id, ds->period_us, err));
