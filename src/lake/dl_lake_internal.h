@@ -63,8 +63,12 @@ int dl_lake_clean_staging(dl_lake *lake, int64_t *removed, dl_error *err);
 ** names a path once. */
 void dl_lake_name_path(dl_error *err, const char *path);
 /* Copies the catalog to .dl/catalog.db.bak (online backup API, atomic
-** rename): after every commit, so a lost catalog keeps its versions. */
-int dl_lake_backup_catalog(dl_lake *lake, dl_error *err);
+** rename), so a lost catalog keeps its versions: after every commit while
+** the catalog is at most DL_BACKUP_EVERY_COMMIT_BYTES, else (or unless
+** `always`) when the backup is older than DL_BACKUP_CHECKPOINT_SECONDS. */
+#define DL_BACKUP_EVERY_COMMIT_BYTES (8 << 20)
+#define DL_BACKUP_CHECKPOINT_SECONDS 60
+int dl_lake_backup_catalog(dl_lake *lake, bool always, dl_error *err);
 /* A catalogued file verify found missing or damaged (dl_lake_repair.c). */
 typedef struct dl_lake_damaged {
     int64_t file_id, dataset_id;

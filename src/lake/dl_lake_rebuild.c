@@ -526,7 +526,7 @@ int dl_lake_rebuild_catalog(const char *root, dl_lake_rebuild_result *out, dl_er
     {
         dl_lake *lake = NULL;
         DL_TRY(dl_lake_open(root, false, &lake, err));
-        rc = dl_lake_backup_catalog(lake, err);
+        rc = dl_lake_backup_catalog(lake, true, err);
         dl_lake_close(lake);
     }
 cleanup:

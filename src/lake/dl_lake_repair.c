@@ -133,7 +133,7 @@ int dl_lake_repair_damaged(dl_lake *lake, dl_lake_damaged *items, int64_t n, boo
                  "; quarantined: the versions that need it can no longer be read");
     }
     dl_error backup_err; /* as after a write: the previous backup stays on failure */
-    dl_lake_backup_catalog(lake, &backup_err);
+    dl_lake_backup_catalog(lake, true, &backup_err);
 cleanup:
     free(refs);
     return rc;

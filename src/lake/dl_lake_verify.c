@@ -411,7 +411,7 @@ int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_opti
     DL_TRY(dl_cat_commit(lake->cat, err));
     {
         dl_error backup_err; /* as after a write: the previous backup stays */
-        dl_lake_backup_catalog(lake, &backup_err);
+        dl_lake_backup_catalog(lake, true, &backup_err);
     }
     for (int64_t i = 0; i < doomed.count; i++) {
         char abs[4096];

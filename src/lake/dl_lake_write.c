@@ -942,7 +942,7 @@ int dl_lake_txn_commit(dl_lake_txn *txn, dl_lake_write_result *result, dl_error 
     ** rebuild then re-indexes the newer files), so it does not fail it. */
     if (ops > 0) {
         dl_error backup_err;
-        dl_lake_backup_catalog(lake, &backup_err);
+        dl_lake_backup_catalog(lake, false, &backup_err);
     }
     if (result) {
         result->rows_in = txn->rows_in;
