@@ -27,7 +27,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WERROR ?= 1
 MARCH ?=
-PKGS := libzstd snappy liblz4 zlib libcrypto sqlite3
+PKGS := libzstd snappy liblz4 zlib libcrypto sqlite3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -63,7 +63,7 @@ LDFLAGS_ALL := $(OPT) $(CFLAGS) $(MODE_FLAGS) -pthread $(LDFLAGS) $(EXTRA_LDFLAG
 LIBS := $(PKG_LIBS) -lm
 
 OUT := build/$(MODE)
-LIB_DIRS := util parquet arrow lake ingest query features server
+LIB_DIRS := util parquet arrow lake ingest connectors query features server
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)

@@ -1544,6 +1544,58 @@ DL_API int dl_features_manifest_write(dl_lake *lake, const dl_features_manifest 
 DL_API int dl_features_manifest_read(const char *path, dl_features_manifest *out, dl_error *err);
 DL_API void dl_features_manifest_free(dl_features_manifest *m);
 
+/* ================================================================== */
+/* Sync from exchange archives (src/connectors/)                       */
+/* ================================================================== */
+
+/* A line of progress or plan (no newline), on the calling thread. */
+typedef void (*dl_sync_log_fn)(void *ctx, const char *line);
+
+/* Initialise with dl_sync_options_default, then set fields; every pointer
+** is borrowed for the duration of the call. */
+typedef struct dl_sync_options {
+    const char *base_url;       /* archive root (default https://data.binance.vision) */
+    const char *market;         /* "spot" (default), "um" or "cm" (USD-M / COIN-M futures) */
+    const char *kind;           /* "klines" (default), "trades" or "aggTrades" */
+    const char *interval;       /* klines: "1m" (default), "1h", ... */
+    const char *const *symbols; /* exchange symbols, e.g. "BTCUSDT" */
+    int num_symbols;
+    int64_t from_day, to_day; /* UTC days since 1970-01-01, [from_day, to_day) */
+    int max_retries;          /* per request, for 5xx, stalls and 429 (default 5) */
+    int stall_seconds;        /* a transfer under 1 byte/s this long is retried (30) */
+    bool dry_run;             /* plan only: log the archives, fetch nothing */
+    dl_sync_log_fn log;       /* may be NULL */
+    void *log_ctx;
+} dl_sync_options;
+
+typedef struct dl_sync_result {
+    int64_t files_planned;   /* archives the range needs */
+    int64_t files_skipped;   /* already in the lake: every day of the archive has a file */
+    int64_t files_fetched;   /* downloaded, checksum-verified and ingested */
+    int64_t files_missing;   /* not published by the exchange (HTTP 404) */
+    int64_t requests;        /* HTTP requests made, retries included */
+    int64_t retries;         /* requests repeated after 429, 5xx or a stall */
+    int64_t bytes;           /* bytes downloaded */
+    dl_ingest_result ingest; /* the commit of everything fetched */
+} dl_sync_result;
+
+DL_API void dl_sync_options_default(dl_sync_options *opts);
+
+/* Brings the lake up to date with the data.binance.vision layout
+** (BASE/data/{spot|futures/um|futures/cm}/{monthly|daily}/{klines/SYM/INTERVAL|
+** trades/SYM|aggTrades/SYM}/NAME.zip, each with NAME.zip.CHECKSUM): monthly
+** archives for closed months wholly inside the range, daily ones for the
+** other days before today; archives whose every day already has a day file
+** are not fetched, so a re-run fetches nothing and changes nothing.  Every
+** archive's SHA-256 is checked against its CHECKSUM before anything is
+** written; everything fetched is ingested in ONE commit (dl_ingest_files),
+** so any failure (a checksum mismatch, a 418 ban, retries exhausted) leaves
+** the lake unchanged.  HTTP 429 is waited out per Retry-After; 5xx, timeouts
+** and stalls are retried with exponential backoff and jitter.  Uses lake as
+** dl_ingest_files does (one thread at a time per handle). */
+DL_API int dl_sync_binance_archive(dl_lake *lake, const dl_sync_options *opts, dl_sync_result *out,
+                                   dl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev libzstd-dev libsnappy-dev liblz4-dev
-      zlib1g-dev libssl-dev libsqlite3-dev sqlite3 unzip nodejs npm
+      zlib1g-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 unzip nodejs npm
       python3 python3-numpy python3-pandas python3-pytest)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -44,6 +44,7 @@ int cli_demo_parquet(int argc, char **argv); /* `dl demo parquet` */
 int cli_cmd_query(int argc, char **argv);
 int cli_cmd_resample(int argc, char **argv);
 int cli_cmd_join(int argc, char **argv);
+int cli_cmd_sync(int argc, char **argv);
 int cli_cmd_features(int argc, char **argv);
 
 /* Monotonic clock in seconds (for timings and progress rates). */

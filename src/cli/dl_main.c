@@ -18,6 +18,7 @@ static const cli_command commands[] = {
      "the lake's main job on a built-in Binance sample (demo parquet: a file)"},
     {"init", cli_cmd_init, "create an empty lake (catalog and work directories)"},
     {"ingest", cli_cmd_ingest, "ingest Binance archives or a generic CSV into the lake"},
+    {"sync", cli_cmd_sync, "fetch what the lake lacks from an exchange archive (binance-archive)"},
     {"ls", cli_cmd_ls, "list the lake's datasets with ranges, rows and sizes"},
     {"info", cli_cmd_info, "describe one dataset: range, rows, files, gaps, schema"},
     {"read", cli_cmd_read, "print a dataset's rows (optionally as of a version)"},
