@@ -272,6 +272,7 @@ typedef struct dl_write_options {
     bool page_index;          /* ColumnIndex/OffsetIndex (default true) */
     int data_page_version;    /* 1 (default) or 2 */
     int threads;              /* column-encoding threads (default 1; 0 = auto) */
+    bool page_crc;            /* CRC-32 of every page in its header (default true) */
 } dl_write_options;
 
 DL_API void dl_write_options_default(dl_write_options *opts);
@@ -312,10 +313,19 @@ DL_API int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *
 DL_API int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
                                   dl_parquet_reader **out, dl_error *err);
 DL_API void dl_parquet_close(dl_parquet_reader *r);
+/* Page checksums: by default every page that carries a CRC-32 (PageHeader.crc;
+** dl's writer stores one in every page) is verified before it is decoded,
+** and a mismatch fails the read with DL_ECORRUPT naming the file, row group,
+** column, page ordinal and offset.  Pages without a CRC (other writers) are
+** read unchecked.  check = false skips the verification (faster; a damaged
+** page may then decode to wrong values).  Call before reading: the setting
+** is not synchronised with reads running on other threads. */
+DL_API void dl_parquet_set_check_crc(dl_parquet_reader *r, bool check);
 
 /* The logical schema (borrowed, valid until close). */
 DL_API const dl_schema *dl_parquet_schema(const dl_parquet_reader *r);
 DL_API int64_t dl_parquet_num_rows(const dl_parquet_reader *r);
+DL_API int64_t dl_parquet_file_size(const dl_parquet_reader *r); /* bytes of the file image */
 DL_API int dl_parquet_num_row_groups(const dl_parquet_reader *r);
 DL_API int64_t dl_parquet_row_group_rows(const dl_parquet_reader *r, int row_group);
 
@@ -604,6 +614,19 @@ typedef struct dl_lake_file_list {
 DL_API int dl_lake_files(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
                          int64_t as_of_version, dl_lake_file_list *out, dl_error *err);
 DL_API void dl_lake_file_list_free(dl_lake_file_list *list);
+
+/* Opens one file of a dl_lake_files list for reading (free with
+** dl_parquet_close), checked against what the catalog recorded: a file whose
+** size differs from file->bytes (damaged, truncated, or replaced behind the
+** catalog's back) is refused with DL_ECORRUPT naming it.  Page CRCs are
+** verified while reading unless skip_page_crc (dl_parquet_set_check_crc).
+** file is only read during the call. */
+DL_API int dl_lake_file_open(const dl_lake_file *file, bool skip_page_crc, dl_parquet_reader **out,
+                             dl_error *err);
+/* The size check of dl_lake_file_open alone, for a caller that opened the
+** file itself (size = what fstat says): DL_ECORRUPT naming the file when
+** size differs from file->bytes. */
+DL_API int dl_lake_file_check_size(const dl_lake_file *file, int64_t size, dl_error *err);
 
 /* Reads the rows of `dataset` with ts in [ts_from, ts_to) as of a version
 ** (0 = current) into *out (initialised here; dl_table_free), sorted by ts,
@@ -978,6 +1001,9 @@ typedef struct dl_query_spec {
     int64_t max_buffer_bytes; /* decoded rows held ahead of the consumer
                                  (read-ahead budget; 0 = 256 MiB).  Memory
                                  stays near this plus one file per thread. */
+    bool skip_page_crc;       /* do not verify page CRCs (default false: a
+                                 damaged page fails the query; see
+                                 dl_lake_file_open) */
 } dl_query_spec;
 
 DL_API void dl_query_spec_default(dl_query_spec *spec);

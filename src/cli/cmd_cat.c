@@ -17,6 +17,7 @@ static const cli_option cat_options[] = {
     {"columns", "a,b,...", "print only these columns, in this order"},
     {"limit", "N", "print at most N rows (table default 20; csv/jsonl: all)"},
     {"format", "FMT", "table (default), csv or jsonl"},
+    {"no-crc-check", NULL, "do not verify page CRC-32s (read a damaged file anyway)"},
 };
 
 static const cli_spec cat_spec = {
@@ -34,7 +35,7 @@ static const cli_spec cat_spec = {
     "         strings JSON-escaped (invalid UTF-8 as \\ufffd), binary as base64\n"
     "         strings, decimals as exact decimal numbers, null as null\n",
     cat_options,
-    3,
+    (int)(sizeof cat_options / sizeof cat_options[0]),
     1,
     1,
 };
@@ -136,6 +137,7 @@ int cli_cmd_cat(int argc, char **argv) {
     dl_error err = {0};
     dl_parquet_reader *r = NULL;
     if (dl_parquet_open(path, &r, &err) != DL_OK) return cli_fail(&err);
+    dl_parquet_set_check_crc(r, !cli_get(&args, "no-crc-check"));
     const dl_schema *schema = dl_parquet_schema(r);
     int *columns = NULL, num_columns = 0;
     rc = select_columns(&cat_spec, schema, cli_get(&args, "columns"), &columns, &num_columns);

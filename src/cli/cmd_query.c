@@ -23,6 +23,7 @@ static const cli_option query_options[] = {
     {"as-of", "TIME", "read each dataset as it was at TIME"},
     {"symbol", NULL, "add a symbol column even for one dataset"},
     {"stats", NULL, "print pruning statistics to stderr"},
+    {"no-crc-check", NULL, "do not verify page CRC-32s (read damaged files anyway)"},
 };
 
 static const cli_spec query_spec = {
@@ -86,6 +87,7 @@ int cli_cmd_query(int argc, char **argv) {
     if ((prc = cli_sink_parse(&sink, &a)) != CLI_CONTINUE) return prc;
     spec.filter = cli_get(&a, "where");
     if (cli_get(&a, "symbol")) spec.symbol_column = 1;
+    spec.skip_page_crc = cli_get(&a, "no-crc-check") != NULL;
     if ((v = cli_get(&a, "columns"))) {
         spec.num_columns = cli_split_list(v, &cols_copy, &cols);
         spec.columns = cols;

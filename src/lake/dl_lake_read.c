@@ -5,6 +5,7 @@
 */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lake/dl_lake_internal.h"
 #include "util/dl_internal.h"
@@ -32,6 +33,34 @@ static int filter_range(dl_table *t, int64_t from, int64_t to, dl_error *err) {
     return DL_OK;
 }
 
+int dl_lake_file_check_size(const dl_lake_file *file, int64_t size, dl_error *err) {
+    if (size == file->bytes) return DL_OK;
+    return dl_error_set(err, DL_ECORRUPT,
+                        "%s: the file has %lld bytes but the catalog recorded %lld: it was "
+                        "damaged or changed outside the lake",
+                        file->path, (long long)size, (long long)file->bytes);
+}
+
+int dl_lake_file_open(const dl_lake_file *file, bool skip_page_crc, dl_parquet_reader **out,
+                      dl_error *err) {
+    *out = NULL;
+    /* first by name: a grown or cut file fails here with the right diagnosis
+    ** instead of the reader's "not a Parquet file" */
+    struct stat st;
+    if (stat(file->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size != file->bytes)
+        return dl_lake_file_check_size(file, st.st_size, err);
+    int rc = dl_parquet_open(file->path, out, err);
+    if (rc == DL_OK) /* and the file really opened */
+        rc = dl_lake_file_check_size(file, dl_parquet_file_size(*out), err);
+    if (rc != DL_OK) {
+        dl_parquet_close(*out);
+        *out = NULL;
+        return rc;
+    }
+    dl_parquet_set_check_crc(*out, !skip_page_crc);
+    return DL_OK;
+}
+
 int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts_to,
                  int64_t as_of_version, dl_table *out, dl_error *err) {
     DL_REQUIRE(err, lake && dataset && out);
@@ -47,7 +76,7 @@ int dl_lake_read(dl_lake *lake, const char *dataset, int64_t ts_from, int64_t ts
     DL_TRY(dl_schema_add_timestamp(&layout, "ts", DL_UNIT_US, false, err));
     for (int64_t i = 0; i < files.count; i++) {
         dl_parquet_reader *r = NULL;
-        rc = dl_parquet_open(files.files[i].path, &r, err);
+        rc = dl_lake_file_open(&files.files[i], false, &r, err);
         if (rc == DL_OK) rc = dl_parquet_read_table(r, NULL, 0, &parts[i], err);
         dl_parquet_close(r);
         if (rc != DL_OK) {

@@ -302,6 +302,13 @@ int dl_pq_encode_page_header(const dl_pq_page_header *h, dl_buf *out, dl_error *
 int dl_pq_encode_offset_index(const dl_pq_offset_index *oi, dl_buf *out, dl_error *err);
 int dl_pq_encode_column_index(const dl_pq_column_index *ci, dl_buf *out, dl_error *err);
 
+/* The page checksum of PageHeader.crc: CRC-32 (the gzip/zlib polynomial) of
+** the page bytes exactly as stored after the header -- compressed_page_size
+** bytes: for v1 the compressed levels+values, for v2 the raw levels followed
+** by the (possibly) compressed values, for dictionary pages the compressed
+** dictionary. */
+uint32_t dl_pq_page_crc(const uint8_t *page, size_t len);
+
 /* Names for display ("INT64", "RLE_DICTIONARY", "DATA_PAGE_V2"); "UNKNOWN(n)" never:
 ** unknown values give "?" */
 const char *dl_pq_type_name(int32_t type);

@@ -44,6 +44,7 @@ struct dl_parquet_reader {
     dl_schema schema;
     dl_pq_leaf *leaves;
     bool *order_trusted; /* per column: min_value/max_value usable */
+    bool check_crc;      /* verify page CRCs where the file has them (default) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -159,6 +160,7 @@ static dl_parquet_reader *reader_new(const char *name) {
         free(r);
         return NULL;
     }
+    r->check_crc = true;
     return r;
 }
 
@@ -235,12 +237,19 @@ void dl_parquet_close(dl_parquet_reader *r) {
     free(r);
 }
 
+void dl_parquet_set_check_crc(dl_parquet_reader *r, bool check) {
+    r->check_crc = check;
+}
+
 const dl_schema *dl_parquet_schema(const dl_parquet_reader *r) {
     return &r->schema;
 }
 int64_t dl_parquet_num_rows(const dl_parquet_reader *r) {
     DL_REQUIRE_OR_RETURN(r, 0);
     return r->meta.num_rows;
+}
+int64_t dl_parquet_file_size(const dl_parquet_reader *r) {
+    return (int64_t)r->size;
 }
 int dl_parquet_num_row_groups(const dl_parquet_reader *r) {
     DL_REQUIRE_OR_RETURN(r, 0);
@@ -509,6 +518,7 @@ typedef struct chunk_ctx {
     dl_buf dba;     /* DELTA_BYTE_ARRAY materialisation */
     dl_error *err;
     int64_t page_offset; /* file offset of the current page, for messages */
+    int page_no;         /* its ordinal in the chunk (dictionary page = 0), idem */
 } chunk_ctx;
 
 static int ctx_fail(chunk_ctx *x, int code, const char *fmt, ...)
@@ -522,8 +532,9 @@ static int(ctx_fail)(chunk_ctx *x, int code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return dl_error_set(x->err, code, "%s: row group %d, column %s, page at offset %lld: %s",
-                        x->r->name, x->g, x->field->name, (long long)x->page_offset, msg);
+    return dl_error_set(x->err, code, "%s: row group %d, column %s, page %d at offset %lld: %s",
+                        x->r->name, x->g, x->field->name, x->page_no, (long long)x->page_offset,
+                        msg);
 }
 
 /* Adds file/row group/column/page context to an error from a decoder. */
@@ -954,10 +965,13 @@ static int chunk_range(chunk_ctx *x, int64_t *start, int64_t *end) {
     return DL_OK;
 }
 
-/* Reads the page header at *pos (within [pos, end)), sets body range. */
-static int next_page(chunk_ctx *x, int64_t *pos, int64_t end, dl_pq_page_header *h,
+/* Reads the page header of page `page_no` of the chunk at *pos (within
+** [pos, end)), sets the body range and checks the body against the page's
+** CRC when the file has one. */
+static int next_page(chunk_ctx *x, int page_no, int64_t *pos, int64_t end, dl_pq_page_header *h,
                      const uint8_t **body, size_t *body_len) {
     x->page_offset = *pos;
+    x->page_no = page_no;
     size_t hlen = 0;
     int rc = dl_pq_decode_page_header(x->r->data + *pos, (size_t)(end - *pos), h, &hlen, x->err);
     if (rc != DL_OK) return ctx_wrap(x, rc);
@@ -971,6 +985,14 @@ static int next_page(chunk_ctx *x, int64_t *pos, int64_t end, dl_pq_page_header 
     *body = x->r->data + *pos + hlen;
     *body_len = (size_t)h->compressed_page_size;
     *pos += (int64_t)hlen + h->compressed_page_size;
+    if (h->has_crc && x->r->check_crc) {
+        uint32_t have = dl_pq_page_crc(*body, *body_len);
+        if (have != (uint32_t)h->crc)
+            return ctx_fail(x, DL_ECORRUPT,
+                            "page CRC-32 mismatch (stored %08x, computed %08x over %zu bytes): the "
+                            "file is damaged",
+                            (uint32_t)h->crc, have, *body_len);
+    }
     return DL_OK;
 }
 
@@ -1062,7 +1084,7 @@ static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_colum
         /* dictionary page: everything before the first data page */
         int64_t pos = start;
         if (pos < oi.pages[0].offset) {
-            DL_TRY(next_page(x, &pos, oi.pages[0].offset, &h, &body, &body_len));
+            DL_TRY(next_page(x, 0, &pos, oi.pages[0].offset, &h, &body, &body_len));
             if (h.type != DL_PQ_PAGE_DICTIONARY)
                 DL_TRY(ctx_fail(x, DL_ECORRUPT, "expected a dictionary page"));
             if (buf_size(&x->page, (size_t)h.uncompressed_page_size) != DL_OK ||
@@ -1079,7 +1101,8 @@ static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_colum
             if (p_next <= row_begin || p_first >= row_end) continue;
             if (first) *first_row = p_first, first = false;
             int64_t ppos = oi.pages[p].offset, pend = ppos + oi.pages[p].compressed_page_size;
-            DL_TRY(next_page(x, &ppos, pend, &h, &body, &body_len));
+            DL_TRY(
+                next_page(x, p + (start < oi.pages[0].offset), &ppos, pend, &h, &body, &body_len));
             if (h.type != DL_PQ_PAGE_DATA && h.type != DL_PQ_PAGE_DATA_V2)
                 DL_TRY(ctx_fail(x, DL_ECORRUPT, "offset index points at a non-data page"));
             int64_t before = out->length;
@@ -1091,11 +1114,11 @@ static int read_pages(chunk_ctx *x, int64_t row_begin, int64_t row_end, dl_colum
         goto cleanup;
     }
     int64_t pos = start, rows = 0;
-    while (rows < rg_rows) {
+    for (int page_no = 0; rows < rg_rows; page_no++) {
         if (pos >= end)
             DL_TRY(ctx_fail(x, DL_ECORRUPT, "column chunk ends after %lld of %lld rows",
                             (long long)rows, (long long)rg_rows));
-        DL_TRY(next_page(x, &pos, end, &h, &body, &body_len));
+        DL_TRY(next_page(x, page_no, &pos, end, &h, &body, &body_len));
         switch (h.type) {
         case DL_PQ_PAGE_DICTIONARY: {
             int64_t us = h.uncompressed_page_size;

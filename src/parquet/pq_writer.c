@@ -49,6 +49,7 @@ void dl_write_options_default(dl_write_options *o) {
     o->page_index = true;
     o->data_page_version = 1;
     o->threads = 1;
+    o->page_crc = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -500,6 +501,10 @@ static int emit_page(chunk_job *job, int32_t page_type, const dl_buf *levels, co
                 job->field->name);
     h.uncompressed_page_size = (int32_t)uncompressed;
     h.compressed_page_size = (int32_t)body->len;
+    if (o->page_crc) { /* readers detect bit rot: the CRC covers the page bytes as stored */
+        h.has_crc = true;
+        h.crc = (int32_t)dl_pq_page_crc(body->data, body->len);
+    }
     if (page_type == DL_PQ_PAGE_DICTIONARY) {
         h.has_dictionary_page = true;
         h.dictionary_page.num_values = (int32_t)num_values;

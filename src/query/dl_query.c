@@ -82,6 +82,7 @@ struct dl_query {
     int *filter_cols; /* union columns the filter reads */
     int num_filter_cols;
     int64_t ts_from, ts_to;
+    bool skip_page_crc; /* spec: read without verifying page CRCs */
     query_dataset *ds;
     int num_ds;
     query_task *tasks;
@@ -684,6 +685,15 @@ static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error
     int fd;
     int rc = open_snapshot_file(q, task, &fd, err);
     if (rc != DL_OK) return rc;
+    /* a file whose size is not the catalog's is damaged or foreign */
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        rc = dl_error_set(err, DL_EIO, "%s: %s", task->file->path, strerror(errno));
+    if (rc == DL_OK) rc = dl_lake_file_check_size(task->file, (int64_t)st.st_size, err);
+    if (rc != DL_OK) {
+        close(fd);
+        return rc;
+    }
     /* the reader opens the very file we hold (not the path, which may
     ** change again); its messages are prefixed with the path by run_task */
     char by_fd[64];
@@ -694,6 +704,7 @@ static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error
         dl_error_prefix(err, "%s", task->file->path);
         return rc;
     }
+    dl_parquet_set_check_crc(fs->r, !q->skip_page_crc);
     fs->fsch = dl_parquet_schema(fs->r);
     const dl_schema *uni = &q->union_schema;
     fs->file_col = malloc(sizeof(int) * (size_t)(q->scan_schema.num_fields + 1));
@@ -908,6 +919,7 @@ int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_e
     q->lake = lake;
     q->ts_from = spec->ts_from;
     q->ts_to = spec->ts_to;
+    q->skip_page_crc = spec->skip_page_crc;
     dl_schema_init(&q->union_schema);
     dl_schema_init(&q->out_schema);
     dl_schema_init(&q->scan_schema);
