@@ -25,7 +25,6 @@
 */
 #include <stddef.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "parquet/pq_meta.h"
 #include "parquet/pq_thrift.h"
@@ -1139,8 +1138,4 @@ const char *dl_pq_encoding_name(int32_t encoding) {
                                         "ALP"};
     return encoding >= 0 && encoding < (int32_t)(sizeof names / sizeof names[0]) ? names[encoding]
                                                                                  : "?";
-}
-
-uint32_t dl_pq_page_crc(const uint8_t *page, size_t len) {
-    return (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), page, len);
 }

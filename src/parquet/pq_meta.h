@@ -306,8 +306,11 @@ int dl_pq_encode_column_index(const dl_pq_column_index *ci, dl_buf *out, dl_erro
 ** the page bytes exactly as stored after the header -- compressed_page_size
 ** bytes: for v1 the compressed levels+values, for v2 the raw levels followed
 ** by the (possibly) compressed values, for dictionary pages the compressed
-** dictionary. */
+** dictionary.  (pq_crc32.c) */
 uint32_t dl_pq_page_crc(const uint8_t *page, size_t len);
+/* zlib's crc32(crc, p, len); allow_simd = false forces the portable path
+** (the tests compare the two). */
+uint32_t dl_pq_crc32_update(uint32_t crc, const uint8_t *p, size_t len, bool allow_simd);
 
 /* Names for display ("INT64", "RLE_DICTIONARY", "DATA_PAGE_V2"); "UNKNOWN(n)" never:
 ** unknown values give "?" */

@@ -399,3 +399,37 @@ DL_TEST(lake_bitrot_and_size_mismatch_fail_reads) {
     dl_lake_close(lake);
     dl_table_free(&t);
 }
+
+/* ---- the CRC implementation ---- */
+
+/* The carry-less-multiply path equals zlib on every length up to 1100, at
+** every start alignment, for chained updates and on a large buffer. */
+DL_TEST(pq_crc32_fast_path_equals_zlib) {
+    size_t n = (1 << 20) + 77;
+    uint8_t *buf = malloc(n);
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)x;
+    }
+    int bad = 0;
+    for (size_t len = 0; len <= 1100; len++) {
+        for (size_t align = 0; align < 16; align += (len < 200 ? 1 : 5)) {
+            uint32_t want = (uint32_t)crc32(0L, buf + align, (uInt)len);
+            bad += dl_pq_crc32_update(0, buf + align, len, true) != want;
+            bad += dl_pq_crc32_update(0, buf + align, len, false) != want;
+            bad += dl_pq_page_crc(buf + align, len) != want;
+        }
+    }
+    /* chained: crc of a, continued over b */
+    for (size_t cut = 0; cut < 300; cut += 7) {
+        uint32_t want = (uint32_t)crc32(0L, buf, 1000);
+        bad += dl_pq_crc32_update(dl_pq_crc32_update(0, buf, cut, true), buf + cut, 1000 - cut,
+                                  true) != want;
+    }
+    bad += dl_pq_page_crc(buf, n) != (uint32_t)crc32(0L, buf, (uInt)n);
+    memset(buf, 0xff, 4096);
+    bad += dl_pq_page_crc(buf, 4096) != (uint32_t)crc32(0L, buf, 4096);
+    CHECK_EQ_INT(bad, 0);
+    free(buf);
+}
