@@ -88,7 +88,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/%)
 # each fuzz target linked with fuzz/replay_main.c: replays its seed corpus
 REPLAY_BIN := $(patsubst fuzz/%.c,$(OUT)/replay/%,$(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all lib test fuzz bench clean format format-check tidy
+.PHONY: all lib test fuzz bench clean format format-check tidy golden-update
 all: $(OUT)/dl $(OUT)/dl_tests $(TOOL_BIN) $(OUT)/libdatalake.so $(OUT)/dl-gen $(REPLAY_BIN)
 
 lib: $(OUT)/libdatalake.a $(OUT)/libdatalake.so
@@ -140,6 +140,10 @@ $(OUT)/dl-bench: $(DLBENCH_OBJ) $(OUT)/libdatalake.a
 
 test: $(OUT)/dl_tests $(OUT)/dl
 	$(OUT)/dl_tests
+
+# rewrites tests/golden/ (the Parquet writer's pinned bytes) after an intended change
+golden-update: $(OUT)/dl_tests
+	DL_GOLDEN_UPDATE=1 $(OUT)/dl_tests pq_golden_files
 
 # ---- install: header, .so with its symlinks, .a, pkg-config, dl, man page ----
 PREFIX ?= /usr/local

@@ -656,7 +656,8 @@ typedef struct dl_lake_write_result {
     int64_t run_id;           /* ingest_runs row */
     int64_t rows_in;          /* rows appended by the caller */
     int64_t days_written;     /* day files replaced or created */
-    int64_t days_unchanged;   /* days whose merged bytes were identical */
+    int64_t days_unchanged;   /* days whose merged content equals the live
+                                 file's (docs/lake.md: nothing written) */
     int64_t versions_created; /* datasets that got a new version */
     int64_t last_version;     /* new version of the last changed dataset */
     int64_t missing;          /* missing periods now recorded (all datasets) */
@@ -1201,7 +1202,7 @@ typedef struct dl_resample_result {
     int64_t days_total;               /* source day files */
     int64_t days_recomputed;          /* source days whose bars were recomputed */
     int64_t days_written;             /* agg day files created or replaced */
-    int64_t days_unchanged;           /* recomputed agg days with identical bytes */
+    int64_t days_unchanged;           /* recomputed agg days with identical content */
     int64_t rows_in;                  /* source rows read */
     int64_t bars_out;                 /* bars computed */
     int64_t version;                  /* new agg version, 0 when nothing changed */

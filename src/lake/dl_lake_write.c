@@ -4,8 +4,9 @@
 **
 ** Publish protocol (docs/lake.md has the full argument):
 **   1. stage: every changed day is merged with its current file and written
-**      to .dl/tmp/{owner}/ (a day whose merged bytes hash to the current
-**      file's SHA-256 is dropped: idempotent re-runs change nothing);
+**      to .dl/tmp/{owner}/ (a day whose merged content equals the current
+**      file's is dropped: idempotent re-runs change nothing, whatever
+**      bytes this writer would produce);
 **   2. intent: one catalog commit records every pending operation
 **      (live path, tmp path, old and new SHA-256, archive path);
 **   3. link each superseded live file to its archive path, syncfs
@@ -200,7 +201,10 @@ static int check_day_file(const staged_day *sd, const char *path, dl_error *err)
 }
 
 /* Merges `rows` into the day's current content and writes the result to a
-** fresh tmp file; drops it when it is byte-identical to the live file. */
+** fresh tmp file.  The day is unchanged -- nothing written -- when the merge
+** has the live file's logical content (schema and values; the bytes another
+** dl release or other write options would produce do not matter), or, for a
+** day staged twice in one transaction, when the bytes equal the live file. */
 static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error *err) {
     int rc = DL_OK;
     dl_lake *lake = txn->lake;
@@ -208,7 +212,7 @@ static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error 
     dl_table old_raw = {0}, old_conf = {0}, new_conf = {0}, merged = {0};
     dl_schema layout;
     dl_schema_init(&layout);
-    bool have_old = false, have_layout = false;
+    bool have_old = false, have_layout = false, old_is_live = false;
     char old_path[4096], tmp_rel[256], tmp_abs[4096], live_rel[512];
 
     if (sd->staged && !sd->unchanged) {
@@ -220,7 +224,7 @@ static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error 
                    : dl_error_set(err, DL_EINVAL, "path too long for %s", ds->name));
         DL_TRY(dl_lake_abs_path(lake, live_rel, old_path, sizeof old_path, err));
         DL_TRY(check_day_file(sd, old_path, err));
-        have_old = sd->live != NULL;
+        have_old = old_is_live = sd->live != NULL;
     }
     if (have_old) DL_TRY(read_parquet_file(old_path, &old_raw, err));
     DL_TRY(merged_schema(have_old ? &old_raw.schema : NULL, &rows->schema, &layout, err));
@@ -236,6 +240,11 @@ static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error 
         out_rows = &merged;
     }
 
+    if (old_is_live && dl_table_same_content(&old_raw, out_rows)) {
+        sd->staged = sd->unchanged = true;
+        memcpy(sd->sha256, sd->live->sha256, sizeof sd->sha256);
+        goto cleanup;
+    }
     int n = snprintf(tmp_rel, sizeof tmp_rel, "%s/%d-%d-%lld.parquet", txn->staging_rel, ds->index,
                      (int)sd->day, (long long)++sd->seq);
     if (n < 0 || (size_t)n >= sizeof tmp_rel) DL_FAIL(err, DL_EINVAL, "tmp path too long");

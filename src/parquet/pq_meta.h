@@ -302,6 +302,17 @@ int dl_pq_encode_page_header(const dl_pq_page_header *h, dl_buf *out, dl_error *
 int dl_pq_encode_offset_index(const dl_pq_offset_index *oi, dl_buf *out, dl_error *err);
 int dl_pq_encode_column_index(const dl_pq_column_index *ci, dl_buf *out, dl_error *err);
 
+/* FileMetaData.created_by of the files dl writes: the writer's format, not
+** the dl release, so that a new release writes the very same bytes for the
+** same data and options (the golden-file tests pin them).  Bump the format
+** when the writer's output changes on purpose, and regenerate the golden
+** files (docs/lake.md, "Byte stability"). */
+#define DL_PQ_WRITER_FORMAT "1"
+#define DL_PQ_CREATED_BY    "dl-datalake parquet writer format " DL_PQ_WRITER_FORMAT
+/* Test hook: when non-NULL, written instead of DL_PQ_CREATED_BY (simulates
+** another writer release).  Set it only while no writer runs. */
+extern const char *dl_pq_test_created_by;
+
 /* The page checksum of PageHeader.crc: CRC-32 (the gzip/zlib polynomial) of
 ** the page bytes exactly as stored after the header -- compressed_page_size
 ** bytes: for v1 the compressed levels+values, for v2 the raw levels followed

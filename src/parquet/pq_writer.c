@@ -29,9 +29,10 @@
 #include "util/dl_fault.h"
 #include "util/dl_internal.h"
 
-#define DL_CREATED_BY     "dl-datalake version " DL_VERSION_STRING " (build c11)"
 #define STAT_MAX_BYTES    64 /* string statistics are truncated beyond this */
 #define WRITE_FLUSH_BYTES (8u << 20)
+
+const char *dl_pq_test_created_by = NULL;
 
 void dl_write_options_default(dl_write_options *o) {
     DL_REQUIRE_OR_RETURN(o, );
@@ -1133,7 +1134,7 @@ static int write_footer(dl_parquet_writer *w, dl_error *err) {
     fm.num_row_groups = w->num_rgs;
     fm.kv = w->kv;
     fm.num_kv = w->num_kv;
-    fm.created_by = DL_CREATED_BY;
+    fm.created_by = dl_pq_test_created_by ? dl_pq_test_created_by : DL_PQ_CREATED_BY;
     dl_buf_reset(&tmp);
     DL_TRY(dl_pq_encode_file_meta(&fm, &tmp, err));
     if (tmp.len > INT32_MAX) DL_FAIL(err, DL_EINVAL, "%s: footer too large", w->path);

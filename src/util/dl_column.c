@@ -351,3 +351,50 @@ void dl_table_free(dl_table *table) {
     dl_schema_free(&table->schema);
     table->num_rows = 0;
 }
+
+static bool fields_equal(const dl_field *a, const dl_field *b) {
+    return strcmp(a->name, b->name) == 0 && a->type == b->type && a->nullable == b->nullable &&
+           (a->type != DL_TYPE_TIMESTAMP || (a->unit == b->unit && a->utc == b->utc)) &&
+           a->decimal_scale == b->decimal_scale && a->decimal_precision == b->decimal_precision;
+}
+
+static bool column_same_content(const dl_column *a, const dl_column *b, int64_t n) {
+    size_t w = dl_type_width(a->type);
+    bool var = w == 0;
+    if (!a->validity && !b->validity && a->null_count == 0 && b->null_count == 0) {
+        if (!var) return n == 0 || memcmp(a->values, b->values, (size_t)n * w) == 0;
+        int64_t bytes = a->offsets[n] - a->offsets[0];
+        if (bytes != b->offsets[n] - b->offsets[0]) return false;
+        for (int64_t i = 0; i < n; i++)
+            if (a->offsets[i + 1] - a->offsets[i] != b->offsets[i + 1] - b->offsets[i])
+                return false;
+        return bytes == 0 ||
+               memcmp(a->data + a->offsets[0], b->data + b->offsets[0], (size_t)bytes) == 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        bool va = dl_column_is_valid(a, i);
+        if (va != dl_column_is_valid(b, i)) return false;
+        if (!va) continue;
+        if (var) {
+            int64_t la = a->offsets[i + 1] - a->offsets[i];
+            if (la != b->offsets[i + 1] - b->offsets[i] ||
+                (la && memcmp(a->data + a->offsets[i], b->data + b->offsets[i], (size_t)la) != 0))
+                return false;
+        } else if (memcmp((const uint8_t *)a->values + (size_t)i * w,
+                          (const uint8_t *)b->values + (size_t)i * w, w) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool dl_table_same_content(const dl_table *a, const dl_table *b) {
+    if (a->num_rows != b->num_rows || a->schema.num_fields != b->schema.num_fields) return false;
+    for (int c = 0; c < a->schema.num_fields; c++) {
+        if (!fields_equal(&a->schema.fields[c], &b->schema.fields[c]) ||
+            a->columns[c].length != a->num_rows || b->columns[c].length != b->num_rows ||
+            !column_same_content(&a->columns[c], &b->columns[c], a->num_rows))
+            return false;
+    }
+    return true;
+}

@@ -160,4 +160,10 @@ static inline int dl_bitmap_get(const uint8_t *bm, int64_t i) {
 ** if it does not exist yet.  Used by decoders that write bits directly. */
 int dl_column_ensure_validity(dl_column *col);
 
+/* Same logical content: equal schemas (names, types, units, nullability)
+** and, row by row, the same nulls and the same value bytes (floats compared
+** bit for bit, so NaN equals NaN and -0.0 differs from 0.0).  What a null
+** slot holds does not matter. */
+bool dl_table_same_content(const dl_table *a, const dl_table *b);
+
 #endif /* DL_INTERNAL_H */

@@ -186,7 +186,7 @@ DL_TEST(parquet_incremental_writes_and_kv) {
     if (!r) return;
     CHECK_EQ_INT(dl_parquet_num_rows(r), 7500);
     CHECK_EQ_INT(dl_parquet_num_row_groups(r), 8);
-    CHECK(strstr(dl_parquet_created_by(r), "dl-datalake version") != NULL);
+    CHECK_EQ_STR(dl_parquet_created_by(r), "dl-datalake parquet writer format 1");
     CHECK_EQ_INT(dl_parquet_kv_count(r), 1);
     const char *k, *v;
     dl_parquet_kv(r, 0, &k, &v);
