@@ -309,6 +309,9 @@ typedef struct dl_parquet_reader dl_parquet_reader;
 
 /* Opens and validates the footer of a Parquet file (the file is mapped). */
 DL_API int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err);
+/* Same, over a regular file the caller has open (fd is only used during the
+** call and stays open); name is what messages call it. */
+DL_API int dl_parquet_open_fd(int fd, const char *name, dl_parquet_reader **out, dl_error *err);
 /* Same, over a caller-owned memory image that must outlive the reader. */
 DL_API int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
                                   dl_parquet_reader **out, dl_error *err);

@@ -34,6 +34,7 @@ static int filter_range(dl_table *t, int64_t from, int64_t to, dl_error *err) {
 }
 
 int dl_lake_file_check_size(const dl_lake_file *file, int64_t size, dl_error *err) {
+    DL_REQUIRE(err, file && file->path);
     if (size == file->bytes) return DL_OK;
     return dl_error_set(err, DL_ECORRUPT,
                         "%s: the file has %lld bytes but the catalog recorded %lld: it was "
@@ -43,6 +44,7 @@ int dl_lake_file_check_size(const dl_lake_file *file, int64_t size, dl_error *er
 
 int dl_lake_file_open(const dl_lake_file *file, bool skip_page_crc, dl_parquet_reader **out,
                       dl_error *err) {
+    DL_REQUIRE(err, file && file->path && out);
     *out = NULL;
     /* first by name: a grown or cut file fails here with the right diagnosis
     ** instead of the reader's "not a Parquet file" */

@@ -181,14 +181,11 @@ int dl_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
     return DL_OK;
 }
 
-int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err) {
-    DL_REQUIRE(err, path && out);
+/* Loads the regular file open as fd into r (read or mapped) and opens it;
+** messages name r->name. */
+static int load_fd(dl_parquet_reader *r, int fd, dl_error *err) {
     int rc = DL_OK;
-    *out = NULL;
-    dl_parquet_reader *r = reader_new(path);
-    if (!r) return dl_error_set(err, DL_ENOMEM, "out of memory");
-    int fd = -1;
-    DL_TRY(dl_file_open_data(path, &fd, err));
+    const char *path = r->name;
     struct stat st;
     if (fstat(fd, &st) != 0) DL_FAIL(err, DL_EIO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode)) DL_FAIL(err, DL_EINVAL, "%s: not a regular file", path);
@@ -218,7 +215,34 @@ int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err) {
     }
     rc = open_common(r, err);
 cleanup:
+    return rc;
+}
+
+int dl_parquet_open(const char *path, dl_parquet_reader **out, dl_error *err) {
+    DL_REQUIRE(err, path && out);
+    int rc = DL_OK;
+    *out = NULL;
+    dl_parquet_reader *r = reader_new(path);
+    if (!r) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    int fd = -1;
+    DL_TRY(dl_file_open_data(path, &fd, err));
+    rc = load_fd(r, fd, err);
+cleanup:
     if (fd >= 0) close(fd);
+    if (rc != DL_OK) {
+        dl_parquet_close(r);
+        return rc;
+    }
+    *out = r;
+    return DL_OK;
+}
+
+int dl_parquet_open_fd(int fd, const char *name, dl_parquet_reader **out, dl_error *err) {
+    DL_REQUIRE(err, name && out);
+    *out = NULL;
+    dl_parquet_reader *r = reader_new(name);
+    if (!r) return dl_error_set(err, DL_ENOMEM, "out of memory");
+    int rc = load_fd(r, fd, err);
     if (rc != DL_OK) {
         dl_parquet_close(r);
         return rc;
@@ -238,6 +262,7 @@ void dl_parquet_close(dl_parquet_reader *r) {
 }
 
 void dl_parquet_set_check_crc(dl_parquet_reader *r, bool check) {
+    DL_REQUIRE_OR_RETURN(r, );
     r->check_crc = check;
 }
 
@@ -249,6 +274,7 @@ int64_t dl_parquet_num_rows(const dl_parquet_reader *r) {
     return r->meta.num_rows;
 }
 int64_t dl_parquet_file_size(const dl_parquet_reader *r) {
+    DL_REQUIRE_OR_RETURN(r, 0);
     return (int64_t)r->size;
 }
 int dl_parquet_num_row_groups(const dl_parquet_reader *r) {

@@ -695,15 +695,10 @@ static int open_file_scan(dl_query *q, query_task *task, file_scan *fs, dl_error
         return rc;
     }
     /* the reader opens the very file we hold (not the path, which may
-    ** change again); its messages are prefixed with the path by run_task */
-    char by_fd[64];
-    snprintf(by_fd, sizeof by_fd, "/proc/self/fd/%d", fd);
-    rc = dl_parquet_open(by_fd, &fs->r, err);
+    ** change again); its messages name the catalog's path */
+    rc = dl_parquet_open_fd(fd, task->file->path, &fs->r, err);
     close(fd);
-    if (rc != DL_OK) {
-        dl_error_prefix(err, "%s", task->file->path);
-        return rc;
-    }
+    if (rc != DL_OK) return rc;
     dl_parquet_set_check_crc(fs->r, !q->skip_page_crc);
     fs->fsch = dl_parquet_schema(fs->r);
     const dl_schema *uni = &q->union_schema;
@@ -832,7 +827,10 @@ static int run_task(dl_query *q, query_task *task) {
         dl_table_free(&scan);
     }
 cleanup:
-    if (rc != DL_OK && fs.r) dl_error_prefix(err, "%s", task->file->path);
+    /* the reader's messages name the file; add it to the others */
+    if (rc != DL_OK && fs.r && err &&
+        strncmp(err->message, task->file->path, strlen(task->file->path)) != 0)
+        dl_error_prefix(err, "%s", task->file->path);
     free(sel);
     dl_table_free(&scan);
     dl_column_free(&fs.ts_cand);

@@ -4,10 +4,12 @@
 ** index and page skipping; projection; and hostile files (truncated or
 ** bit-flipped) that must fail cleanly.
 */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dl_test.h"
 
@@ -398,5 +400,36 @@ DL_TEST(parquet_large_file_mapped) {
         dl_table_free(&back);
         dl_parquet_close(r);
     }
+    dl_table_free(&t);
+}
+
+/* dl_parquet_open_fd reads the file behind a descriptor the caller keeps,
+** names it as told, and refuses what is not a regular file. */
+DL_TEST(parquet_open_fd) {
+    dl_error err = {0};
+    dl_table t;
+    build_table(&t, 300, true);
+    char path[512];
+    snprintf(path, sizeof path, "%s/fd.parquet", dl_test_tmpdir());
+    CHECK_OK(dl_parquet_write_table(path, &t, NULL, &err), &err);
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    dl_parquet_reader *r = NULL;
+    CHECK_OK(dl_parquet_open_fd(fd, "the-name", &r, &err), &err);
+    CHECK(fcntl(fd, F_GETFD) != -1); /* still the caller's */
+    if (r) {
+        CHECK_EQ_INT(dl_parquet_num_rows(r), 300);
+        CHECK_EQ_INT(dl_parquet_file_size(r), lseek(fd, 0, SEEK_END));
+        dl_table back;
+        CHECK_OK(dl_parquet_read_table(r, NULL, 0, &back, &err), &err);
+        CHECK(back.num_rows == 300);
+        dl_table_free(&back);
+        dl_parquet_close(r);
+    }
+    close(fd);
+    fd = open(dl_test_tmpdir(), O_RDONLY);
+    CHECK_RC(dl_parquet_open_fd(fd, "a-dir", &r, &err), DL_EINVAL);
+    CHECK(strstr(err.message, "a-dir: not a regular file") == err.message);
+    close(fd);
     dl_table_free(&t);
 }
