@@ -196,6 +196,7 @@ class DlQuerySpec(ctypes.Structure):
         ("threads", ctypes.c_int),
         ("symbol_column", ctypes.c_int),
         ("max_buffer_bytes", ctypes.c_int64),
+        ("skip_page_crc", ctypes.c_bool),
     ]
 
 
