@@ -553,7 +553,10 @@ DL_API int dl_lake_rebuild_catalog(const char *root, dl_lake_rebuild_result *out
 ** left: pending renames are rolled back and stray temporary files removed.
 ** read_only writes nothing at all (the catalog is opened read-only, so a
 ** read-only mount or another user's lake works) and reads see the last
-** committed state even while a writer publishes.  Owned; dl_lake_close. */
+** committed state even while a writer publishes.  Owned; dl_lake_close.
+** Thread-safety: one thread at a time per handle (its SQLite connection is
+** opened SQLITE_OPEN_NOMUTEX); use one dl_lake per thread -- any number of
+** handles and processes may use one lake at once. */
 DL_API int dl_lake_open(const char *root, bool read_only, dl_lake **out, dl_error *err);
 DL_API void dl_lake_close(dl_lake *lake);
 /* How this handle's writers wait for a dataset another process is writing:
