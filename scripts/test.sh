@@ -57,6 +57,7 @@ done
 step "interop (DuckDB, Polars)" node tests/interop/run.mjs --dl build/release/dl
 step "interop (Arrow IPC: apache-arrow, Polars)" node tests/interop/arrow_ipc.mjs --tools build/release/tools
 step "interop (peer benchmark cases: dl vs DuckDB/Polars over dl's lake)" env DL=build/release/dl tests/interop/peers_on_lake.sh
+step "interop (feature store: dl features get == DuckDB ASOF JOIN)" node tests/interop/features_asof.mjs --dl build/release/dl
 step "python client (pytest; local mode)" env DL=build/release/dl /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
 # ---- sanitizer build and fuzzing (skipped by --quick) ----
 if [ $quick = 0 ]; then
