@@ -654,6 +654,12 @@ typedef struct dl_lake_write_options {
     int threads;              /* encoding threads (default 2; 1 = inline) */
     bool durable;             /* fsync/syncfs before renames + commit (true) */
     int64_t max_buffer_rows;  /* rows buffered before days are staged (4M) */
+    /* key/value pairs written into the footer of every day file this
+    ** transaction writes (the feature store's lineage); borrowed until the
+    ** transaction ends.  0 = none. */
+    const char *const *kv_keys;
+    const char *const *kv_values;
+    int num_kv;
 } dl_lake_write_options;
 
 DL_API void dl_lake_write_options_default(dl_lake_write_options *opts);
@@ -813,7 +819,8 @@ typedef enum dl_verify_kind {
     DL_VERIFY_STRAY_TMP,    /* temporary file of a dead writer */
     DL_VERIFY_PENDING,      /* unfinished commit of a dead writer */
     DL_VERIFY_FOREIGN,      /* a file outside the lake's layout: reported, never moved */
-    DL_VERIFY_MISSING_DAY   /* a day marked missing by a repair (lost or damaged file) */
+    DL_VERIFY_MISSING_DAY,  /* a day marked missing by a repair (lost or damaged file) */
+    DL_VERIFY_LINEAGE       /* a feature version's source was vacuumed or changed */
 } dl_verify_kind;
 
 typedef struct dl_verify_issue {
@@ -856,6 +863,7 @@ typedef struct dl_lake_vacuum_options {
     int64_t keep_versions; /* keep the newest N versions readable (>= 1; 0 = unset) */
     int64_t older_than_us; /* or: drop versions superseded before now - this (0 = unset) */
     bool dry_run;
+    bool force; /* also drop versions pinned as the source of a live feature version */
 } dl_lake_vacuum_options;
 
 typedef struct dl_lake_vacuum_result {
@@ -1518,6 +1526,12 @@ DL_API int dl_features_lineage(dl_lake *lake, const char *name, const char *vers
 /* The lineage JSON rendered as an indented text tree down to the source
 ** files' checksums (*text owned: dl_free). */
 DL_API int dl_features_lineage_text(const char *json, char **text, dl_error *err);
+
+/* Checks every live version's recorded sources against the lake: a source
+** version that was vacuumed, a dataset that is gone, or a file whose
+** SHA-256 differs from the lineage's is appended to `report` as a
+** DL_VERIFY_LINEAGE issue (path = NAME@VERSION).  No-op without features. */
+DL_API int dl_features_verify(dl_lake *lake, dl_verify_report *report, dl_error *err);
 
 /* ---- point-in-time retrieval ---- */
 

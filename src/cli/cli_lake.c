@@ -279,7 +279,9 @@ static const cli_spec verify_spec = {
     "verify",
     "[DATASET] [--repair [--restore]] [--json] [--root DIR]",
     "Re-hash every catalogued file (live and archived versions) against its recorded\n"
-    "SHA-256 and walk the live tree for files the catalog does not know.  Only files\n"
+    "SHA-256 and walk the live tree for files the catalog does not know (and, without\n"
+    "DATASET, that the sources of every live feature version are still readable with\n"
+    "the recorded checksums: kind \"lineage\").  Only files\n"
     "of the lake's layout are ever moved (to .dl/quarantine/, never deleted); other\n"
     "files are reported as foreign and left alone.  Read-only lakes are checked\n"
     "read-only.  Exit status 0 when clean (or everything was repaired), 1 when\n"
@@ -303,10 +305,12 @@ int cli_cmd_verify(int argc, char **argv) {
     dl_lake *lake = writable ? cli_lake_open(&args) : cli_lake_open_read(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;
-    dl_verify_report rep;
+    dl_verify_report rep = {0};
     unsigned flags = (repair ? DL_VERIFY_REPAIR : 0) | (restore ? DL_VERIFY_RESTORE : 0);
     if (dl_lake_verify_flags(lake, args.num_args ? args.args[0] : NULL, flags, &rep, &err) !=
-        DL_OK) {
+            DL_OK ||
+        (!args.num_args && dl_features_verify(lake, &rep, &err) != DL_OK)) {
+        dl_verify_report_free(&rep);
         dl_lake_close(lake);
         return cli_fail(&err);
     }
@@ -421,15 +425,17 @@ static const cli_option vacuum_options[] = {
     JSON_OPTION,
     {"keep-versions", "N", "keep the newest N versions of each dataset readable"},
     {"older-than", "DURATION", "drop versions superseded more than DURATION ago (30d, 12h, ...)"},
-    {"dry-run", NULL, "report what would be removed, remove nothing"}};
+    {"dry-run", NULL, "report what would be removed, remove nothing"},
+    {"force", NULL, "also remove source versions that live feature versions were derived from"}};
 static const cli_spec vacuum_spec = {
     "vacuum",
-    "[DATASET] (--keep-versions N | --older-than DURATION) [--dry-run] [--json]",
+    "[DATASET] (--keep-versions N | --older-than DURATION) [--dry-run] [--force] [--json]",
     "Delete archived (superseded) day files that no retained version needs, and\n"
     "mark older versions as vacuumed: `dl read --as-of-version` then refuses them.\n"
-    "Live data is never touched.\n",
+    "Live data is never touched.  Source versions that a live feature version was\n"
+    "derived from stay readable unless --force.\n",
     vacuum_options,
-    5,
+    (int)(sizeof vacuum_options / sizeof vacuum_options[0]),
     0,
     1};
 
@@ -446,6 +452,7 @@ int cli_cmd_vacuum(int argc, char **argv) {
     if (!keep && !older)
         return cli_usage_error(&vacuum_spec, "give --keep-versions or --older-than");
     vo.dry_run = cli_get(&args, "dry-run") != NULL;
+    vo.force = cli_get(&args, "force") != NULL;
     dl_lake *lake = cli_lake_open(&args);
     if (!lake) return CLI_EXIT_ERROR;
     dl_error err;

@@ -6,9 +6,8 @@
 ** its last change at or before T, so swaps are one INSERT: atomic, and
 ** "what did production point to at T" is a query).
 **
-** The tables are created on the first write (CREATE TABLE IF NOT EXISTS);
-** a read-only open of a lake that never stored features sees none and
-** answers "no such feature set".
+** The tables are created by the lake catalog's migration 3 (dl_catalog.c);
+** this file holds every statement that uses them.
 */
 #include <stdio.h>
 #include <string.h>
@@ -18,34 +17,10 @@
 #include "lake/dl_lake_internal.h"
 #include "util/dl_internal.h"
 
-static const char *const feature_ddl =
-    "CREATE TABLE IF NOT EXISTS feature_versions("
-    "  name TEXT NOT NULL, version TEXT NOT NULL, identity TEXT NOT NULL,"
-    "  committed_at INTEGER NOT NULL, deleted_at INTEGER,"
-    "  rows INTEGER NOT NULL, symbols INTEGER NOT NULL,"
-    "  ts_min INTEGER NOT NULL, ts_max INTEGER NOT NULL,"
-    "  schema TEXT NOT NULL, lineage TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',"
-    "  PRIMARY KEY(name, version));"
-    "CREATE TABLE IF NOT EXISTS feature_datasets("
-    "  name TEXT NOT NULL, version TEXT NOT NULL, symbol TEXT NOT NULL,"
-    "  dataset TEXT NOT NULL, lake_version INTEGER NOT NULL, rows INTEGER NOT NULL,"
-    "  PRIMARY KEY(name, version, symbol));"
-    "CREATE TABLE IF NOT EXISTS feature_sources("
-    "  name TEXT NOT NULL, version TEXT NOT NULL, dataset TEXT NOT NULL,"
-    "  lake_version INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS feature_sources_by_dataset ON feature_sources(dataset);"
-    "CREATE TABLE IF NOT EXISTS feature_aliases("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, alias TEXT NOT NULL,"
-    "  version TEXT, set_at INTEGER NOT NULL);";
-
 int feat_cat_prepare(dl_lake *lake, bool create, bool *present, dl_error *err) {
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
-    if (create && !lake->read_only) {
-        DL_TRY(dl_cat_exec(dl_cat_db(lake->cat), feature_ddl, err));
-        *present = true;
-        return DL_OK;
-    }
+    DL_UNUSED(create); /* the tables come with catalog migration 3 */
     DL_TRY(dl_cat_prepare(dl_cat_db(lake->cat),
                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
                           "'feature_aliases'",

@@ -26,8 +26,8 @@ int feat_check_name(const char *name, const char *what, dl_error *err);
 
 /* ---- catalog (dl_feat_catalog.c) ---- */
 
-/* Creates the feature tables when missing (write mode) and tells whether
-** they exist (read-only lakes that never stored features have none). */
+/* Tells whether the feature tables exist (catalog migration 3 creates
+** them; `create` is kept for callers that write). */
 int feat_cat_prepare(dl_lake *lake, bool create, bool *present, dl_error *err);
 
 typedef struct feat_dataset_row {

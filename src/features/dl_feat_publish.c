@@ -321,6 +321,8 @@ cleanup:
     return rc;
 }
 
+/* The lineage record; with now == 0 without time and message (the form
+** written into every feature file's footer, so rebuilt files keep their bytes). */
 static int lineage_json(dl_lake *lake, const dl_features_import_options *o, const char *identity,
                         const source_set *sources, const char *transform_json, int64_t now,
                         dl_buf *b, dl_error *err) {
@@ -331,11 +333,12 @@ static int lineage_json(dl_lake *lake, const dl_features_import_options *o, cons
     DL_TRY(dl_json_append_string(b, o->name));
     DL_TRY(dl_buf_printf(b, ",\"version\":"));
     DL_TRY(dl_json_append_string(b, o->version));
-    DL_TRY(dl_buf_printf(b,
-                         ",\"identity\":\"%s\",\"dl_version\":\"%s\",\"created_at\":\"%s\","
-                         "\"message\":",
-                         identity, DL_VERSION_STRING, when));
-    DL_TRY(dl_json_append_string(b, o->message ? o->message : ""));
+    DL_TRY(dl_buf_printf(b, ",\"identity\":\"%s\",\"dl_version\":\"%s\"", identity,
+                         DL_VERSION_STRING));
+    if (now) { /* the catalog's record; files get the time-free part (deterministic bytes) */
+        DL_TRY(dl_buf_printf(b, ",\"created_at\":\"%s\",\"message\":", when));
+        DL_TRY(dl_json_append_string(b, o->message ? o->message : ""));
+    }
     DL_TRY(dl_buf_printf(b, ",\"available_at\":"));
     if (o->available_at_column) {
         DL_TRY(dl_buf_printf(b, "{\"column\":"));
@@ -425,9 +428,11 @@ cleanup:
     return rc;
 }
 
+#define FEAT_KV_LINEAGE "dl.features.lineage"
+
 static int write_datasets(dl_lake *lake, const dl_table *canon, feat_dataset_row *ds,
                           const symbol_run *runs, int64_t n, const dl_features_import_options *o,
-                          dl_error *err) {
+                          const char *file_lineage, dl_error *err) {
     int rc = DL_OK;
     dl_lake_txn *txn = NULL;
     const char **names = calloc((size_t)(n ? n : 1), sizeof *names);
@@ -442,6 +447,10 @@ static int write_datasets(dl_lake *lake, const dl_table *canon, feat_dataset_row
     wo.durable = o->durable;
     wo.message = message;
     wo.command = "dl features publish";
+    const char *kv_keys[] = {FEAT_KV_LINEAGE}, *kv_values[] = {file_lineage};
+    wo.kv_keys = kv_keys;
+    wo.kv_values = kv_values;
+    wo.num_kv = 1;
     DL_TRY(dl_lake_txn_begin(lake, names, (int)n, &wo, &txn, err));
     for (int64_t i = 0; i < n; i++) {
         DL_TRY(dl_table_init(&part, &canon->schema, err));
@@ -524,7 +533,7 @@ int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_i
     feat_dataset_row *ds = NULL;
     symbol_run *runs = NULL;
     source_set sources = {0};
-    dl_buf lineage = DL_BUF_INIT, schema_json = DL_BUF_INIT;
+    dl_buf lineage = DL_BUF_INIT, schema_json = DL_BUF_INIT, file_lineage = DL_BUF_INIT;
     dl_features_publish_result local;
     bool present, exists = false;
     if (!res) res = &local;
@@ -547,7 +556,9 @@ int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_i
     DL_TRY(check_existing(lake, o, res->identity, res, &exists, err));
     if (exists) goto cleanup; /* identical content: nothing to do */
     DL_TRY(plan_datasets(&canon, o, res->identity, &ds, &runs, &nds, err));
-    DL_TRY(write_datasets(lake, &canon, ds, runs, nds, o, err));
+    DL_TRY(
+        lineage_json(lake, &eff, res->identity, &sources, transform_json, 0, &file_lineage, err));
+    DL_TRY(write_datasets(lake, &canon, ds, runs, nds, o, (const char *)file_lineage.data, err));
     dl_fault_point("features-data-before-catalog");
 
     int64_t now = dl_now_us();
@@ -603,5 +614,6 @@ cleanup:
     source_set_free(&sources);
     dl_buf_free(&lineage);
     dl_buf_free(&schema_json);
+    dl_buf_free(&file_lineage);
     return rc;
 }

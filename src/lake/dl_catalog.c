@@ -102,6 +102,31 @@ static const char *const migrations[] = {
     "  dataset_id INTEGER NOT NULL REFERENCES datasets(id), day INTEGER NOT NULL,"
     "  version INTEGER NOT NULL, reason TEXT NOT NULL, marked_at INTEGER NOT NULL,"
     "  PRIMARY KEY(dataset_id, day));",
+    /* 3: the feature store (src/features/dl_feat_catalog.c holds its SQL):
+    ** versions, their per-symbol datasets and sources, the alias history;
+    ** version_pins lists source versions vacuum keeps.  IF NOT EXISTS: lakes
+    ** of the first feature-store build created these tables on first use. */
+    "CREATE TABLE IF NOT EXISTS feature_versions("
+    "  name TEXT NOT NULL, version TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  committed_at INTEGER NOT NULL, deleted_at INTEGER,"
+    "  rows INTEGER NOT NULL, symbols INTEGER NOT NULL,"
+    "  ts_min INTEGER NOT NULL, ts_max INTEGER NOT NULL,"
+    "  schema TEXT NOT NULL, lineage TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY(name, version));"
+    "CREATE TABLE IF NOT EXISTS feature_datasets("
+    "  name TEXT NOT NULL, version TEXT NOT NULL, symbol TEXT NOT NULL,"
+    "  dataset TEXT NOT NULL, lake_version INTEGER NOT NULL, rows INTEGER NOT NULL,"
+    "  PRIMARY KEY(name, version, symbol));"
+    "CREATE TABLE IF NOT EXISTS feature_sources("
+    "  name TEXT NOT NULL, version TEXT NOT NULL, dataset TEXT NOT NULL,"
+    "  lake_version INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS feature_sources_by_dataset ON feature_sources(dataset);"
+    "CREATE TABLE IF NOT EXISTS feature_aliases("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, alias TEXT NOT NULL,"
+    "  version TEXT, set_at INTEGER NOT NULL);"
+    "CREATE VIEW IF NOT EXISTS version_pins AS SELECT s.dataset AS dataset,"
+    "  s.lake_version AS version FROM feature_sources s JOIN feature_versions v"
+    "  ON v.name = s.name AND v.version = s.version WHERE v.deleted_at IS NULL;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -129,6 +154,7 @@ typedef enum stmt_id {
     ST_ARCHIVE_KNOWN,
     ST_NEXT_VERSION_OF_DAY,
     ST_MARK_VACUUMED,
+    ST_OLDEST_PINNED,
     ST_LIVE_FILES,
     ST_FILES_AT,
     ST_FILE_ADD,
@@ -204,6 +230,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
                                " AND day = ? AND version_added > ?",
     [ST_MARK_VACUUMED] = "UPDATE versions SET vacuumed = 1 WHERE dataset_id = ? AND version < ?"
                          " AND vacuumed = 0",
+    [ST_OLDEST_PINNED] = "SELECT min(p.version) FROM version_pins p JOIN datasets d"
+                         " ON d.name = p.dataset WHERE d.id = ?",
     [ST_LIVE_FILES] = "SELECT day, id, version_added, sha256, bytes FROM files"
                       " WHERE dataset_id = ? AND version_removed IS NULL ORDER BY day",
     [ST_FILES_AT] = "SELECT CASE WHEN version_removed IS NULL THEN path ELSE archive_path END,"
@@ -888,6 +916,19 @@ int dl_cat_mark_vacuumed(dl_catalog *c, int64_t dataset_id, int64_t keep_from, i
     sqlite3_bind_int64(st, 2, keep_from);
     int rc = step_done(c, st, "marking versions vacuumed", err);
     if (rc == DL_OK && marked) *marked += sqlite3_changes(c->db);
+    return rc;
+}
+
+int dl_cat_oldest_pinned(dl_catalog *c, int64_t dataset_id, int64_t *version, dl_error *err) {
+    sqlite3_stmt *st = stmt(c, ST_OLDEST_PINNED, err);
+    if (!st) return DL_EIO;
+    sqlite3_bind_int64(st, 1, dataset_id);
+    int rc = DL_OK, s = sqlite3_step(st);
+    if (s != SQLITE_ROW)
+        rc = cat_fail(c, "reading pinned versions", err);
+    else
+        *version = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
     return rc;
 }
 

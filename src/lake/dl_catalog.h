@@ -106,6 +106,10 @@ int dl_cat_add_version_if_missing(dl_catalog *cat, const dl_cat_version_row *v, 
 int dl_cat_mark_vacuumed(dl_catalog *cat, int64_t dataset_id, int64_t keep_from, int64_t *marked,
                          dl_error *err);
 
+/* The oldest version of the dataset that must stay readable because a
+** live feature version was derived from it (view version_pins); 0 = none. */
+int dl_cat_oldest_pinned(dl_catalog *cat, int64_t dataset_id, int64_t *version, dl_error *err);
+
 /* ---- files ---- */
 
 /* The live file of one day as a writer needs it. */

@@ -50,6 +50,15 @@ int dl_table_merge_upsert(const dl_table *old_rows, const dl_table *new_rows, dl
 ** triples (first missing period start, last, count) into out (reset). */
 int dl_lake_day_gaps(const int64_t *ts, int64_t n, int64_t period_us, dl_buf *out, dl_error *err);
 
+/* Appends an issue to a verify report (dl_lake_verify.c; also used by the
+** feature store's lineage check). */
+int dl_verify_add_issue(dl_verify_report *rep, dl_verify_kind kind, const char *path, bool repaired,
+                        dl_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
 /* ---- recovery (dl_lake.c) ---- */
 
 /* Rolls back the unfinished commits of dead writers.  With `dataset` set

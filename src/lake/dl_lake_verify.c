@@ -36,19 +36,14 @@ const char *dl_verify_kind_name(dl_verify_kind kind) {
         return "foreign";
     case DL_VERIFY_MISSING_DAY:
         return "missing-day";
+    case DL_VERIFY_LINEAGE:
+        return "lineage";
     }
     return "?";
 }
 
-static int add_issue(dl_verify_report *rep, dl_verify_kind kind, const char *path, bool repaired,
-                     dl_error *err, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 6, 7)))
-#endif
-    ;
-
-static int add_issue(dl_verify_report *rep, dl_verify_kind kind, const char *path, bool repaired,
-                     dl_error *err, const char *fmt, ...) {
+int dl_verify_add_issue(dl_verify_report *rep, dl_verify_kind kind, const char *path, bool repaired,
+                        dl_error *err, const char *fmt, ...) {
     if ((rep->count & (rep->count - 1)) == 0) { /* grow at powers of two */
         int64_t cap = rep->count ? 2 * rep->count : 8;
         dl_verify_issue *grown = realloc(rep->issues, (size_t)cap * sizeof *grown);
@@ -155,8 +150,8 @@ static int walk_tree(walk_ctx *w, const char *rel, int depth) {
                                   ? dl_layout_classify(e->d_name, depth, S_ISDIR(st.st_mode))
                                   : DL_LAYOUT_FOREIGN;
         if (kind == DL_LAYOUT_FOREIGN) {
-            rc = add_issue(w->rep, DL_VERIFY_FOREIGN, child, false, w->err,
-                           "not part of the lake's layout; left in place");
+            rc = dl_verify_add_issue(w->rep, DL_VERIFY_FOREIGN, child, false, w->err,
+                                     "not part of the lake's layout; left in place");
             continue;
         }
         if (kind == DL_LAYOUT_DIR) {
@@ -165,8 +160,8 @@ static int walk_tree(walk_ctx *w, const char *rel, int depth) {
         }
         if (set_has(w->known, child)) continue;
         bool moved = w->repair && quarantine(w->lake, child, child_abs, w->err);
-        rc = add_issue(w->rep, DL_VERIFY_UNREGISTERED, child, moved, w->err, "not in the catalog%s",
-                       moved ? "; moved to .dl/quarantine/" : "");
+        rc = dl_verify_add_issue(w->rep, DL_VERIFY_UNREGISTERED, child, moved, w->err,
+                                 "not in the catalog%s", moved ? "; moved to .dl/quarantine/" : "");
     }
     closedir(d);
     return rc;
@@ -210,14 +205,14 @@ static int check_file(void *arg, int64_t file_id, int64_t dataset_id, int32_t da
     int hrc = dl_sha256_file(abs, have, &hash_err);
     c->rep->files_checked++;
     if (hrc == DL_ENOTFOUND)
-        rc = add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "%s file is missing",
-                       live ? "live" : "archived");
+        rc = dl_verify_add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "%s file is missing",
+                                 live ? "live" : "archived");
     else if (hrc != DL_OK)
-        rc = add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "unreadable: %s",
-                       hash_err.message);
+        rc = dl_verify_add_issue(c->rep, DL_VERIFY_MISSING, rel, false, err, "unreadable: %s",
+                                 hash_err.message);
     else if (c->rep->bytes_checked += dl_fs_size(abs), strcmp(have, want) != 0)
-        rc = add_issue(c->rep, DL_VERIFY_MISMATCH, rel, false, err,
-                       "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want);
+        rc = dl_verify_add_issue(c->rep, DL_VERIFY_MISMATCH, rel, false, err,
+                                 "SHA-256 is %.16s..., the catalog recorded %.16s...", have, want);
     else
         return DL_OK;
     if (rc != DL_OK) return rc;
@@ -260,15 +255,17 @@ static int report_pending(dl_lake *lake, path_set *known, dl_verify_report *out,
         }
         if (seen) continue;
         if (writer_running(lake, ops[i].dataset))
-            rc = add_issue(out, DL_VERIFY_PENDING, ops[i].dataset, false, err,
-                           "%lld operations of a commit in progress (its writer is running)",
-                           (long long)count);
+            rc = dl_verify_add_issue(
+                out, DL_VERIFY_PENDING, ops[i].dataset, false, err,
+                "%lld operations of a commit in progress (its writer is running)",
+                (long long)count);
         else
-            rc = add_issue(out, DL_VERIFY_PENDING, ops[i].dataset, false, err,
-                           "%lld operations of an unfinished commit of a writer that is no "
-                           "longer running; readers see the last committed state, and the next "
-                           "write to the dataset or a repair rolls it back",
-                           (long long)count);
+            rc = dl_verify_add_issue(
+                out, DL_VERIFY_PENDING, ops[i].dataset, false, err,
+                "%lld operations of an unfinished commit of a writer that is no "
+                "longer running; readers see the last committed state, and the next "
+                "write to the dataset or a repair rolls it back",
+                (long long)count);
     }
     free(ops);
     return rc;
@@ -279,10 +276,11 @@ static int report_missing_day(void *arg, const char *dataset, int32_t day, int64
                               const char *reason, dl_error *err) {
     char rel[DL_CAT_PATH_MAX];
     if (dl_layout_day_path(dataset, day, rel, sizeof rel) != DL_OK) rel[0] = 0;
-    return add_issue(arg, DL_VERIFY_MISSING_DAY, rel, false, err,
-                     "day missing since version %lld (%s); writing its rows again (a re-ingest "
-                     "of its source) restores it",
-                     (long long)version, reason);
+    return dl_verify_add_issue(
+        arg, DL_VERIFY_MISSING_DAY, rel, false, err,
+        "day missing since version %lld (%s); writing its rows again (a re-ingest "
+        "of its source) restores it",
+        (long long)version, reason);
 }
 
 int dl_lake_verify(dl_lake *lake, const char *dataset, bool repair, dl_verify_report *out,
@@ -310,12 +308,13 @@ int dl_lake_verify_flags(dl_lake *lake, const char *dataset, unsigned flags, dl_
         DL_TRY(dl_lake_recover(lake, NULL, &undone, err));
         DL_TRY(dl_lake_clean_staging(lake, &removed, err));
         if (undone)
-            DL_TRY(add_issue(out, DL_VERIFY_PENDING, ".dl/catalog.db", true, err,
-                             "%lld operations of an unfinished commit rolled back",
-                             (long long)undone));
+            DL_TRY(dl_verify_add_issue(out, DL_VERIFY_PENDING, ".dl/catalog.db", true, err,
+                                       "%lld operations of an unfinished commit rolled back",
+                                       (long long)undone));
         if (removed)
-            DL_TRY(add_issue(out, DL_VERIFY_STRAY_TMP, ".dl/tmp", true, err,
-                             "%lld staging entries of dead writers removed", (long long)removed));
+            DL_TRY(dl_verify_add_issue(out, DL_VERIFY_STRAY_TMP, ".dl/tmp", true, err,
+                                       "%lld staging entries of dead writers removed",
+                                       (long long)removed));
     }
     DL_TRY(report_pending(lake, &known, out, err));
     cc.known = &known;
@@ -352,6 +351,12 @@ static int retained_from(dl_lake *lake, int64_t dataset_id, int64_t current,
         else if (rc != DL_OK)
             return rc;
         k = opts->keep_versions > 0 ? DL_MIN(k, by_age) : by_age;
+    }
+    if (!opts->force) { /* source versions of live feature versions stay */
+        int64_t pinned = 0;
+        int rc = dl_cat_oldest_pinned(lake->cat, dataset_id, &pinned, err);
+        if (rc != DL_OK) return rc;
+        if (pinned > 0) k = DL_MIN(k, pinned);
     }
     *keep_from = DL_MIN(DL_MAX(k, 1), DL_MAX(current, 1));
     return DL_OK;

@@ -108,6 +108,20 @@ struct dl_lake_txn {
 /* staging one day (runs on a worker or inline)                         */
 /* ------------------------------------------------------------------ */
 
+/* A staged day file, with the caller's key/value metadata in its footer. */
+static int write_day_file(const char *path, const dl_table *rows, const dl_lake_write_options *o,
+                          dl_error *err) {
+    if (o->num_kv <= 0) return dl_parquet_write_table(path, rows, &o->parquet, err);
+    dl_parquet_writer *w = NULL;
+    int rc = dl_parquet_writer_open(path, &rows->schema, &o->parquet, &w, err);
+    for (int i = 0; rc == DL_OK && i < o->num_kv; i++)
+        rc = dl_parquet_writer_set_kv(w, o->kv_keys[i], o->kv_values[i], err);
+    if (rc == DL_OK) rc = dl_parquet_writer_write(w, rows, err);
+    if (rc == DL_OK) return dl_parquet_writer_close(w, false, err);
+    if (w) dl_parquet_writer_abort(w);
+    return rc;
+}
+
 static int read_parquet_file(const char *path, dl_table *out, dl_error *err) {
     dl_parquet_reader *r = NULL;
     int rc = dl_parquet_open(path, &r, err);
@@ -249,7 +263,7 @@ static int stage_day(dl_lake_txn *txn, staged_day *sd, dl_table *rows, dl_error 
                      (int)sd->day, (long long)++sd->seq);
     if (n < 0 || (size_t)n >= sizeof tmp_rel) DL_FAIL(err, DL_EINVAL, "tmp path too long");
     DL_TRY(dl_lake_abs_path(lake, tmp_rel, tmp_abs, sizeof tmp_abs, err));
-    DL_TRY(dl_parquet_write_table(tmp_abs, out_rows, &txn->opts.parquet, err));
+    DL_TRY(write_day_file(tmp_abs, out_rows, &txn->opts, err));
     char sha[65];
     DL_TRY(dl_sha256_file(tmp_abs, sha, err));
     if (sd->staged && !sd->unchanged) {
