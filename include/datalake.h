@@ -1464,6 +1464,29 @@ DL_API int dl_features_import(dl_lake *lake, const char *path,
                               const dl_features_import_options *opts,
                               dl_features_publish_result *result, dl_error *err);
 
+/* ---- building from the lake ---- */
+
+typedef struct dl_features_build_result {
+    dl_features_publish_result publish; /* name, version, identity, unchanged, rows */
+    int64_t rows_in;                    /* source bars read */
+} dl_features_build_result;
+
+/*
+** Computes a feature set from lake datasets with the built-in kernels and
+** publishes it (see docs/features.md for the spec): spec_text is JSON
+** naming "name", "version", "sources" (datasets or globs of bar datasets),
+** optional "from"/"to"/"lag"/"message", and "kernels" (returns,
+** log_returns, rolling_mean|std|min|max|sum|count, ema, zscore, vwap,
+** realized_vol, true_range, atr, taker_imbalance with their parameters).
+** The version's identity covers the kernels, range, lag and every source
+** file's checksum: rebuilding the same spec on the same sources is a
+** no-op, anything else under a published version is DL_ECONFLICT.
+** spec_name labels messages.  result may be NULL.
+*/
+DL_API int dl_features_build(dl_lake *lake, const char *spec_text, size_t spec_len,
+                             const char *spec_name, bool durable, dl_features_build_result *result,
+                             dl_error *err);
+
 /* ---- catalog: versions, aliases ---- */
 
 typedef struct dl_feature_version {

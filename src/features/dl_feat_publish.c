@@ -20,7 +20,7 @@
 #include "features/dl_feat_internal.h"
 #include "util/dl_internal.h"
 #include "util/dl_json.h"
-#include "lake/dl_fsio.h"
+#include "util/dl_fault.h"
 #include "lake/dl_lake_internal.h"
 
 void dl_features_import_options_default(dl_features_import_options *opts) {
@@ -236,14 +236,7 @@ cleanup:
 
 /* ---- lineage ---- */
 
-typedef struct source_set {
-    char (*names)[DL_DATASET_NAME_MAX];
-    int64_t *versions;
-    int64_t *period_us;
-    int count;
-} source_set;
-
-static void source_set_free(source_set *s) {
+void feat_source_set_free(feat_source_set *s) {
     free(s->names);
     free(s->versions);
     free(s->period_us);
@@ -251,8 +244,8 @@ static void source_set_free(source_set *s) {
 }
 
 /* Parses "DATASET[@VERSION]" entries and pins each to a lake version. */
-static int resolve_sources(dl_lake *lake, const char *const *specs, int n, source_set *out,
-                           dl_error *err) {
+int feat_resolve_sources(dl_lake *lake, const char *const *specs, int n, feat_source_set *out,
+                         dl_error *err) {
     int rc = DL_OK;
     memset(out, 0, sizeof *out);
     if (n <= 0) return DL_OK;
@@ -288,12 +281,12 @@ static int resolve_sources(dl_lake *lake, const char *const *specs, int n, sourc
         out->count++;
     }
 cleanup:
-    if (rc != DL_OK) source_set_free(out);
+    if (rc != DL_OK) feat_source_set_free(out);
     return rc;
 }
 
 /* {"dataset":..,"lake_version":N,"files":[{"path":..,"sha256":..},..]} per source. */
-static int append_sources_json(dl_lake *lake, const source_set *s, dl_buf *b, dl_error *err) {
+static int append_sources_json(dl_lake *lake, const feat_source_set *s, dl_buf *b, dl_error *err) {
     int rc = DL_OK;
     dl_lake_file_list files = {0};
     size_t root_len = strlen(dl_lake_root(lake));
@@ -323,9 +316,9 @@ cleanup:
 
 /* The lineage record; with now == 0 without time and message (the form
 ** written into every feature file's footer, so rebuilt files keep their bytes). */
-static int lineage_json(dl_lake *lake, const dl_features_import_options *o, const char *identity,
-                        const source_set *sources, const char *transform_json, int64_t now,
-                        dl_buf *b, dl_error *err) {
+int feat_lineage_json(dl_lake *lake, const dl_features_import_options *o, const char *identity,
+                      const feat_source_set *sources, const char *transform_json, int64_t now,
+                      dl_buf *b, dl_error *err) {
     int rc = DL_OK;
     char when[48];
     dl_format_timestamp(now, DL_UNIT_US, when, sizeof when);
@@ -428,8 +421,6 @@ cleanup:
     return rc;
 }
 
-#define FEAT_KV_LINEAGE "dl.features.lineage"
-
 static int write_datasets(dl_lake *lake, const dl_table *canon, feat_dataset_row *ds,
                           const symbol_run *runs, int64_t n, const dl_features_import_options *o,
                           const char *file_lineage, dl_error *err) {
@@ -477,8 +468,8 @@ cleanup:
 }
 
 /* An existing version: same identity -> unchanged; else a conflict. */
-static int check_existing(dl_lake *lake, const dl_features_import_options *o, const char *identity,
-                          dl_features_publish_result *res, bool *exists, dl_error *err) {
+int feat_check_existing(dl_lake *lake, const dl_features_import_options *o, const char *identity,
+                        dl_features_publish_result *res, bool *exists, dl_error *err) {
     feat_version_row row;
     *exists = false;
     int rc = feat_cat_version(lake, o->name, o->version, &row, err);
@@ -532,7 +523,7 @@ int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_i
     memset(&canon, 0, sizeof canon);
     feat_dataset_row *ds = NULL;
     symbol_run *runs = NULL;
-    source_set sources = {0};
+    feat_source_set sources = {0};
     dl_buf lineage = DL_BUF_INIT, schema_json = DL_BUF_INIT, file_lineage = DL_BUF_INIT;
     dl_features_publish_result local;
     bool present, exists = false;
@@ -542,7 +533,7 @@ int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_i
     DL_TRY(dl_semver_validate(o->version, err));
     snprintf(res->name, sizeof res->name, "%s", o->name);
     snprintf(res->version, sizeof res->version, "%s", o->version);
-    DL_TRY(resolve_sources(lake, o->derived_from, o->num_derived_from, &sources, err));
+    DL_TRY(feat_resolve_sources(lake, o->derived_from, o->num_derived_from, &sources, err));
     DL_TRY(plan_layout(rows, o, &l, err));
     int64_t interval =
         o->interval_us >= 0 ? o->interval_us : (sources.count ? sources.period_us[0] : 0);
@@ -553,11 +544,11 @@ int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_i
     DL_TRY(build_canonical(rows, &l, keys, kept, &canon, err));
     DL_TRY(content_identity(&canon, res->identity, err));
     DL_TRY(feat_cat_prepare(lake, true, &present, err));
-    DL_TRY(check_existing(lake, o, res->identity, res, &exists, err));
+    DL_TRY(feat_check_existing(lake, o, res->identity, res, &exists, err));
     if (exists) goto cleanup; /* identical content: nothing to do */
     DL_TRY(plan_datasets(&canon, o, res->identity, &ds, &runs, &nds, err));
-    DL_TRY(
-        lineage_json(lake, &eff, res->identity, &sources, transform_json, 0, &file_lineage, err));
+    DL_TRY(feat_lineage_json(lake, &eff, res->identity, &sources, transform_json, 0, &file_lineage,
+                             err));
     DL_TRY(write_datasets(lake, &canon, ds, runs, nds, o, (const char *)file_lineage.data, err));
     dl_fault_point("features-data-before-catalog");
 
@@ -587,7 +578,8 @@ int dl_features_publish(dl_lake *lake, const dl_table *rows, const dl_features_i
     }
     dl_schema_free(&features);
     if (rc != DL_OK) goto cleanup;
-    DL_TRY(lineage_json(lake, &eff, res->identity, &sources, transform_json, now, &lineage, err));
+    DL_TRY(
+        feat_lineage_json(lake, &eff, res->identity, &sources, transform_json, now, &lineage, err));
     const char **src_names = calloc((size_t)sources.count + 1, sizeof *src_names);
     if (!src_names) DL_FAIL(err, DL_ENOMEM, "out of memory");
     for (int i = 0; i < sources.count; i++) src_names[i] = sources.names[i];
@@ -611,7 +603,7 @@ cleanup:
     dl_table_free(&canon);
     free(ds);
     free(runs);
-    source_set_free(&sources);
+    feat_source_set_free(&sources);
     dl_buf_free(&lineage);
     dl_buf_free(&schema_json);
     dl_buf_free(&file_lineage);

@@ -147,9 +147,58 @@ done
 wait $swapper
 check "alias swaps under $reads concurrent reads: always one whole version" test $reader_fail = 0 -a $reads -gt 3
 
+# DL_FAULT_AT exists only in the test build (make MODE=fault): $FDL (cli_lib.sh).
+[ -x "$FDL" ] || bad "crash tests need the fault-injection build: make MODE=fault"
+
+# ---- build: 8+ kernels from generated klines; deterministic, immutable, crash-safe ----
+GEN_BIN=$(dirname "$DL")/dl-gen
+if [ -x "$GEN_BIN" ] && "$GEN_BIN" --out "$T/gen" --symbols 2 --days 3 --trade-symbols 0 --jobs 2 >/dev/null 2>&1; then
+  cat >"$T/spec.json" <<'JSON'
+{"name": "bars", "version": "1.0.0", "sources": ["BINANCE/SPOT/*/raw/1m"], "lag": "5s",
+ "kernels": [{"kernel": "returns", "bars": 1}, {"kernel": "log_returns", "bars": 5},
+             {"kernel": "rolling_std", "window": "1h"}, {"kernel": "ema", "span": 20},
+             {"kernel": "zscore", "window": "1h"}, {"kernel": "vwap", "window": "1h"},
+             {"kernel": "realized_vol", "window": "1h"}, {"kernel": "atr", "window": "14m"},
+             {"kernel": "taker_imbalance", "window": "15m"}]}
+JSON
+  for k in b1 b2; do
+    DL_ROOT=$T/$k "$DL" init >/dev/null
+    DL_ROOT=$T/$k "$DL" ingest binance "$T"/gen/klines/*.csv --no-fsync >/dev/null
+  done
+  check "build" bash -c 'DL_ROOT=$1/b1 "$0" features build "$1/spec.json" --no-fsync --json | grep -q "\"unchanged\":false"' "$DL" "$T"
+  check "build again: a no-op" bash -c 'DL_ROOT=$1/b1 "$0" features build "$1/spec.json" --json | grep -q "\"unchanged\":true"' "$DL" "$T"
+  DL_ROOT=$T/b2 "$DL" features build "$T/spec.json" --no-fsync >/dev/null
+  check "build is deterministic: byte-identical files in two lakes" bash -c \
+    'cd "$0/b1" && find FEATURES -name "*.parquet" | sort | xargs sha256sum >"$0/s1" && cd "$0/b2" && find FEATURES -name "*.parquet" | sort | xargs sha256sum >"$0/s2" && [ -s "$0/s1" ] && cmp -s "$0/s1" "$0/s2"' "$T"
+  check "available_at = ts + 1m + lag" bash -c \
+    '[ "$(DL_ROOT=$1/b1 "$0" query "FEATURES/BARS/BTCUSDT/features/*" --columns ts,available_at --limit 1 --format csv | tail -1)" = "2023-01-01T00:00:00.000000Z,2023-01-01T00:01:05.000000Z" ]' "$DL" "$T"
+  printf 'ts,close\n2023-01-01T00:00:00Z,1\n' >"$T/patch.csv"
+  DL_ROOT=$T/b2 "$DL" ingest csv "$T/patch.csv" --dataset BINANCE/SPOT/BTCUSDT/raw/1m --ts-column ts --no-fsync >/dev/null
+  fails "changed sources under a built version refused" 1 "immutable" env DL_ROOT="$T/b2" "$DL" features build "$T/spec.json"
+  sed 's/"1.0.0"/"1.1.0"/' "$T/spec.json" >"$T/spec11.json"
+  check "changed sources: a new version builds" env DL_ROOT="$T/b2" "$DL" features build "$T/spec11.json" --no-fsync
+  fails "bad spec: unknown kernel named" 1 "unknown kernel \"momentum\"" bash -c \
+    'sed "s/\"ema\"/\"momentum\"/" "$1/spec.json" >"$1/bad.json"; DL_ROOT=$1/b1 "$0" features build "$1/bad.json"' "$DL" "$T"
+  if [ -x "${FDL:-}" ]; then
+    bsteps=$(cp -a "$T/b1" "$T/bp" && sed 's/"1.0.0"/"2.0.0"/' "$T/spec.json" >"$T/spec2.json" &&
+             DL_ROOT=$T/bp DL_FAULT_TRACE=1 "$FDL" features build "$T/spec2.json" 2>&1 >/dev/null | grep -c '^dl-fault-step')
+    bfail=0
+    for ((n = 1; n <= bsteps; n++)); do
+      rm -rf "$T/bk"; cp -a "$T/b1" "$T/bk"
+      rc=$( { DL_ROOT=$T/bk DL_FAULT_AT=$n "$FDL" features build "$T/spec2.json" >/dev/null 2>&1; echo $?; } 2>/dev/null)
+      [ "$rc" = 137 ] || { echo "  build step $n: exit $rc"; bfail=1; continue; }
+      DL_ROOT=$T/bk "$DL" verify >/dev/null || { echo "  build step $n: verify not clean"; bfail=1; }
+      ! DL_ROOT=$T/bk "$DL" features info bars@2.0.0 >/dev/null 2>&1 || { echo "  build step $n: version visible"; bfail=1; }
+      DL_ROOT=$T/bk "$DL" features build "$T/spec2.json" >/dev/null 2>&1 || { echo "  build step $n: rerun failed"; bfail=1; }
+    done
+    check "build killed at each of $bsteps fault points: no half-published version" test $bfail = 0 -a "$bsteps" -gt 5
+  fi
+else
+  bad "dl-gen not found beside $DL (make bench)"
+fi
+
 # ---- crash test: kill at every fault point of an import ----
 base=$T/crash_base; cp -a "$L" "$base"
-[ -x "$FDL" ] || bad "crash tests need the fault-injection build: make MODE=fault"
 imp() { "$FDL" features import "$T/f.csv" --name crash --version 2.0.0 --entity-col sym --ts-col time --interval 1m; }
 steps=$(cp -a "$base" "$T/probe" && DL_ROOT=$T/probe DL_FAULT_TRACE=1 imp 2>&1 >/dev/null | grep -c '^dl-fault-step')
 fault_fail=0

@@ -393,3 +393,150 @@ DL_TEST(json_parser_refusals) {
     CHECK_EQ_INT(dl_json_get(dl_json_root(d), "a")->count, 4);
     dl_json_doc_free(d);
 }
+
+/* ---- kernels against their definitions, computed naively per row ---- */
+
+#include <math.h>
+
+#include "features/dl_feat_internal.h"
+
+enum { KN = 700 };
+
+static bool close_enough(double a, double b) {
+    return fabs(a - b) <= 1e-9 * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+/* Values of x in the window (t - w, t] ending at row i, valid only. */
+static int window_vals(const int64_t *ts, const double *x, const uint8_t *ok, int i, int64_t w,
+                       double *out) {
+    int n = 0;
+    for (int j = 0; j <= i; j++)
+        if (ts[j] > ts[i] - w && ok[j]) out[n++] = x[j];
+    return n;
+}
+
+DL_TEST(feature_kernels_match_naive_definitions) {
+    static int64_t ts[KN];
+    static double c[KN], h[KN], l[KN], v[KN], tb[KN], out[KN], win[KN];
+    static uint8_t cok[KN], ok1[KN], ones[KN];
+    uint64_t st = 11;
+    int64_t t = T0;
+    double p = 100;
+    for (int i = 0; i < KN; i++) {
+        t += MIN_US * (dl_test_rand(&st) % 10 == 0 ? 1 + dl_test_rand(&st) % 30 : 1); /* gaps */
+        ts[i] = t;
+        p *= 1 + ((double)(dl_test_rand(&st) % 2001) - 1000) / 100000.0;
+        c[i] = p;
+        h[i] = p * 1.001;
+        l[i] = p * 0.998;
+        v[i] = 1 + dl_test_rand(&st) % 50;
+        tb[i] = v[i] * (double)(dl_test_rand(&st) % 101) / 100.0;
+        cok[i] = dl_test_rand(&st) % 17 != 0; /* some invalid closes */
+        ones[i] = 1;
+    }
+    feat_bars b = {KN, ts, {h, ones}, {l, ones}, {c, cok}, {v, ones}, {tb, ones}};
+    dl_error err;
+    const int64_t W = 45 * MIN_US;
+    int kinds[] = {FEAT_K_RETURNS,     FEAT_K_LOG_RETURNS,   FEAT_K_ROLLING_MEAN,
+                   FEAT_K_ROLLING_STD, FEAT_K_ROLLING_MIN,   FEAT_K_ROLLING_MAX,
+                   FEAT_K_ROLLING_SUM, FEAT_K_ROLLING_COUNT, FEAT_K_EMA,
+                   FEAT_K_ZSCORE,      FEAT_K_VWAP,          FEAT_K_REALIZED_VOL,
+                   FEAT_K_TRUE_RANGE,  FEAT_K_ATR,           FEAT_K_TAKER_IMBALANCE};
+    for (size_t kk = 0; kk < sizeof kinds / sizeof kinds[0]; kk++) {
+        feat_kernel k = {.kind = kinds[kk], .bars = 3, .window_us = W, .alpha = 0.1};
+        snprintf(k.out_name, sizeof k.out_name, "%s", feat_kernel_name(k.kind));
+        k.input = (feat_input){c, cok};
+        CHECK_OK(feat_kernel_run(&k, &b, out, ok1, &err), &err);
+        int bad = 0;
+        double ema = 0;
+        bool seeded = false;
+        for (int i = 0; i < KN; i++) {
+            bool want_ok = true;
+            double want = 0;
+            int n = window_vals(ts, c, cok, i, W, win);
+            double sum = 0, mean = 0, var = 0;
+            for (int j = 0; j < n; j++) sum += win[j];
+            if (n) mean = sum / n;
+            for (int j = 0; j < n; j++) var += (win[j] - mean) * (win[j] - mean);
+            double sd = n >= 2 ? sqrt(var / (n - 1)) : 0;
+            switch (k.kind) {
+            case FEAT_K_RETURNS:
+            case FEAT_K_LOG_RETURNS:
+                want_ok = i >= 3 && cok[i] && cok[i - 3];
+                want = k.kind == FEAT_K_RETURNS ? c[i] / c[i - (i >= 3 ? 3 : 0)] - 1
+                                                : log(c[i] / c[i - (i >= 3 ? 3 : 0)]);
+                break;
+            case FEAT_K_ROLLING_MEAN:
+                want_ok = n > 0, want = mean;
+                break;
+            case FEAT_K_ROLLING_STD:
+                want_ok = n >= 2, want = sd;
+                break;
+            case FEAT_K_ROLLING_SUM:
+                want_ok = n > 0, want = sum;
+                break;
+            case FEAT_K_ROLLING_COUNT:
+                want = n;
+                break;
+            case FEAT_K_ROLLING_MIN:
+            case FEAT_K_ROLLING_MAX:
+                want_ok = n > 0;
+                want = n ? win[0] : 0;
+                for (int j = 1; j < n; j++)
+                    want = k.kind == FEAT_K_ROLLING_MIN ? fmin(want, win[j]) : fmax(want, win[j]);
+                break;
+            case FEAT_K_EMA:
+                if (cok[i]) ema = seeded ? 0.1 * c[i] + 0.9 * ema : c[i], seeded = true;
+                want_ok = seeded, want = ema;
+                break;
+            case FEAT_K_ZSCORE:
+                want_ok = cok[i] && n >= 2 && sd > 0;
+                want = want_ok ? (c[i] - mean) / sd : 0;
+                break;
+            case FEAT_K_VWAP:
+            case FEAT_K_TAKER_IMBALANCE: {
+                double num = 0, den = 0;
+                for (int j = 0; j <= i; j++) {
+                    if (ts[j] <= ts[i] - W) continue;
+                    if (k.kind == FEAT_K_VWAP && !cok[j]) continue;
+                    num += k.kind == FEAT_K_VWAP ? c[j] * v[j] : 2 * tb[j] - v[j];
+                    den += v[j];
+                }
+                want_ok = den != 0, want = num / den;
+                break;
+            }
+            case FEAT_K_REALIZED_VOL: {
+                double s2 = 0;
+                int m = 0;
+                for (int j = 1; j <= i; j++)
+                    if (ts[j] > ts[i] - W && cok[j] && cok[j - 1]) {
+                        double r = log(c[j] / c[j - 1]);
+                        s2 += r * r, m++;
+                    }
+                want_ok = m > 0, want = sqrt(s2);
+                break;
+            }
+            case FEAT_K_TRUE_RANGE:
+            case FEAT_K_ATR: {
+                double acc = 0;
+                int m = 0;
+                for (int j = k.kind == FEAT_K_ATR ? 0 : i; j <= i; j++) {
+                    if (k.kind == FEAT_K_ATR && ts[j] <= ts[i] - W) continue;
+                    double tr = h[j] - l[j];
+                    if (j > 0 && cok[j - 1])
+                        tr = fmax(tr, fmax(fabs(h[j] - c[j - 1]), fabs(l[j] - c[j - 1])));
+                    acc += tr, m++;
+                }
+                want = acc / m;
+                break;
+            }
+            }
+            if ((bool)ok1[i] != want_ok || (want_ok && !close_enough(out[i], want))) {
+                if (bad++ < 3)
+                    fprintf(stderr, "  %s row %d: got %d/%.17g want %d/%.17g\n", k.out_name, i,
+                            ok1[i], out[i], want_ok, want);
+            }
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
+}
