@@ -379,9 +379,7 @@ static int read_bars(dl_lake *lake, const build_spec *s, const target *t, dl_tab
     for (;;) {
         DL_TRY(dl_query_next(q, &batch, err));
         if (batch.num_rows == 0) break;
-        for (int c = 0; c < batch.schema.num_fields; c++)
-            DL_TRY(dl_column_append_range(&out->columns[c], &batch.columns[c], 0, batch.num_rows,
-                                          err));
+        DL_TRY(feat_table_append(out, &batch, 0, batch.num_rows, err));
     }
     DL_TRY(dl_table_seal(out, err));
 cleanup:

@@ -24,9 +24,7 @@ static int read_all(dl_csv_reader *r, dl_table *out, dl_error *err) {
     for (;;) {
         DL_TRY(dl_csv_next_batch(r, &batch, err));
         if (batch.num_rows == 0) break;
-        for (int c = 0; c < batch.schema.num_fields; c++)
-            DL_TRY(dl_column_append_range(&out->columns[c], &batch.columns[c], 0, batch.num_rows,
-                                          err));
+        DL_TRY(feat_table_append(out, &batch, 0, batch.num_rows, err));
     }
     DL_TRY(dl_table_seal(out, err));
 cleanup:

@@ -115,6 +115,10 @@ int feat_check_existing(dl_lake *lake, const dl_features_import_options *o, cons
 ** order) and retrieval (entity order). */
 int feat_column_gather(dl_column *dst, const dl_column *src, const int64_t *rows, int64_t n,
                        dl_error *err);
+/* Appends rows [from, from + count) of every column of src to dst (same
+** layout; dst is not sealed). */
+int feat_table_append(dl_table *dst, const dl_table *src, int64_t from, int64_t count,
+                      dl_error *err);
 /* Values of a TIMESTAMP column converted to microseconds (floor). */
 int64_t feat_ts_us(const dl_column *col, int64_t row);
 

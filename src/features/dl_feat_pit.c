@@ -196,9 +196,7 @@ static int read_symbol_rows(dl_lake *lake, const char *dataset, int64_t lake_ver
         DL_TRY(dl_parquet_read_table(r, cols, want->num_fields, &part, err));
         dl_parquet_close(r);
         r = NULL;
-        for (int c = 0; c < want->num_fields; c++)
-            DL_TRY(
-                dl_column_append_range(&out->columns[c], &part.columns[c], 0, part.num_rows, err));
+        DL_TRY(feat_table_append(out, &part, 0, part.num_rows, err));
         dl_table_free(&part);
     }
     DL_TRY(dl_table_seal(out, err));

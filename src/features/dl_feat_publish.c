@@ -445,9 +445,7 @@ static int write_datasets(dl_lake *lake, const dl_table *canon, feat_dataset_row
     DL_TRY(dl_lake_txn_begin(lake, names, (int)n, &wo, &txn, err));
     for (int64_t i = 0; i < n; i++) {
         DL_TRY(dl_table_init(&part, &canon->schema, err));
-        for (int c = 0; c < canon->schema.num_fields; c++)
-            DL_TRY(dl_column_append_range(&part.columns[c], &canon->columns[c], runs[i].begin,
-                                          runs[i].end - runs[i].begin, err));
+        DL_TRY(feat_table_append(&part, canon, runs[i].begin, runs[i].end - runs[i].begin, err));
         DL_TRY(dl_table_seal(&part, err));
         DL_TRY(dl_lake_txn_append(txn, ds[i].dataset, &part, err));
         dl_table_free(&part);

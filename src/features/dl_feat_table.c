@@ -95,3 +95,12 @@ int feat_column_gather(dl_column *dst, const dl_column *src, const int64_t *rows
     dst->length += n;
     return DL_OK;
 }
+
+int feat_table_append(dl_table *dst, const dl_table *src, int64_t from, int64_t count,
+                      dl_error *err) {
+    for (int c = 0; c < src->schema.num_fields; c++) {
+        int rc = dl_column_append_range(&dst->columns[c], &src->columns[c], from, count, err);
+        if (rc != DL_OK) return rc;
+    }
+    return DL_OK;
+}
