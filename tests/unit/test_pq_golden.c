@@ -186,8 +186,10 @@ DL_TEST(pq_golden_files_pin_the_writer_bytes) {
     bool update = getenv("DL_GOLDEN_UPDATE") && strcmp(getenv("DL_GOLDEN_UPDATE"), "1") == 0;
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "  %s: no such directory (run from the repository root or set "
-                        "DL_GOLDEN_DIR)\n", dir);
+        fprintf(stderr,
+                "  %s: no such directory (run from the repository root or set "
+                "DL_GOLDEN_DIR)\n",
+                dir);
         CHECK(false);
         return;
     }
@@ -222,8 +224,8 @@ DL_TEST(pq_golden_files_pin_the_writer_bytes) {
         } else {
             uint8_t *old = load(gold, &gn);
             bool have = recorded_sha(sums_text, g->name, want);
-            bool same = have && strcmp(sha, want) == 0 && old && gn == n &&
-                        memcmp(old, bytes, n) == 0;
+            bool same =
+                have && strcmp(sha, want) == 0 && old && gn == n && memcmp(old, bytes, n) == 0;
             if (!same)
                 fprintf(stderr,
                         "  %s: the writer's bytes changed (sha256 %s, recorded %s, file %s): if "
@@ -302,8 +304,7 @@ static const char *day_path(dl_lake *lake, char *buf, size_t size) {
     dl_lake_file_list files = {0};
     dl_error err = {0};
     buf[0] = 0;
-    if (dl_lake_files(lake, DS, INT64_MIN, INT64_MAX, 0, &files, &err) == DL_OK &&
-        files.count == 1)
+    if (dl_lake_files(lake, DS, INT64_MIN, INT64_MAX, 0, &files, &err) == DL_OK && files.count == 1)
         snprintf(buf, size, "%s", files.files[0].path);
     dl_lake_file_list_free(&files);
     return buf;
