@@ -63,7 +63,13 @@ LDFLAGS_ALL := $(OPT) $(CFLAGS) $(MODE_FLAGS) -pthread $(LDFLAGS) $(EXTRA_LDFLAG
 LIBS := $(PKG_LIBS) -lm
 
 OUT := build/$(MODE)
-LIB_DIRS := util parquet arrow lake ingest connectors query features server
+LIB_DIRS := util parquet arrow lake ingest connectors query features
+# the data server (dl serve) sits above the library: its objects are linked
+# into dl, never into libdatalake; it alone needs libmicrohttpd
+SERVER_PKGS := libmicrohttpd
+SERVER_CFLAGS := $(shell pkg-config --cflags $(SERVER_PKGS) 2>/dev/null)
+SERVER_LIBS := $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)
+SERVER_SRC := $(wildcard src/server/*.c)
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)
@@ -83,6 +89,7 @@ ifeq ($(MODE),fault)
 $(LIB_OBJ): CFLAGS_ALL += -include src/util/dl_fault.h
 endif
 CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(OUT)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(OUT)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/%)
 # each fuzz target linked with fuzz/replay_main.c: replays its seed corpus
@@ -108,8 +115,10 @@ $(OUT)/$(SO_NAME): $(OUT)/libdatalake.so.$(SO_VERSION)
 $(OUT)/libdatalake.so: $(OUT)/$(SO_NAME)
 	ln -sf $(notdir $<) $@
 
-$(OUT)/dl: $(CLI_OBJ) $(OUT)/libdatalake.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(OUT)/libdatalake.a $(LIBS)
+$(SERVER_OBJ): CFLAGS_ALL += $(SERVER_CFLAGS)
+
+$(OUT)/dl: $(CLI_OBJ) $(SERVER_OBJ) $(OUT)/libdatalake.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(SERVER_OBJ) $(OUT)/libdatalake.a $(LIBS) $(SERVER_LIBS)
 
 $(OUT)/dl_tests: $(TEST_OBJ) $(OUT)/libdatalake.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(OUT)/libdatalake.a $(LIBS)
@@ -193,6 +202,12 @@ $(FUZZ_OUT)/obj/%.o: %.c
 	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZ_OUT)/libdatalake.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
+# the HTTP request parsing fuzzer links the server's objects
+FUZZ_SERVER_OBJ := $(SERVER_SRC:%.c=$(FUZZ_OUT)/obj/%.o)
+$(FUZZ_SERVER_OBJ): FUZZ_CFLAGS += $(SERVER_CFLAGS)
+$(FUZZ_OUT)/fuzz_http: fuzz/fuzz_http.c $(FUZZ_SERVER_OBJ) $(FUZZ_OUT)/libdatalake.a
+	clang $(FUZZ_CFLAGS) -Isrc/server -fsanitize=fuzzer -o $@ $< $(FUZZ_SERVER_OBJ) \
+	    $(FUZZ_OUT)/libdatalake.a $(LIBS) $(SERVER_LIBS)
 $(FUZZ_OUT)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OUT)/libdatalake.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OUT)/libdatalake.a $(LIBS)
 
@@ -213,4 +228,4 @@ tidy:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) $(DLBENCH_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) $(DLBENCH_OBJ:.o=.d)

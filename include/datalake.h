@@ -513,6 +513,10 @@ DL_API void dl_dataset_format(const dl_dataset_id *id, char *buf, size_t size);
 /* Length of one period in microseconds ("1s", "1m", "15m", "4h", "1d", "1w"),
 ** or 0 when the period is not a fixed interval ("trades", "1M"). */
 DL_API int64_t dl_dataset_period_us(const char *period);
+/* Whether canonical dataset `name` matches `pattern`, a glob ('*', '?',
+** '[...]' within one component) whose EXCHANGE/MARKET/SYMBOL components
+** are upper-cased first, as names are ("binance/spot/btc*" matches). */
+DL_API bool dl_dataset_match(const char *pattern, const char *name);
 
 typedef struct dl_lake dl_lake;
 
@@ -876,6 +880,55 @@ typedef struct dl_lake_vacuum_result {
 ** `dataset` (NULL = every dataset) and marks older versions vacuumed. */
 DL_API int dl_lake_vacuum(dl_lake *lake, const char *dataset, const dl_lake_vacuum_options *opts,
                           dl_lake_vacuum_result *out, dl_error *err);
+
+/* ---- access tokens of the data server (src/lake/dl_token.c) ---- */
+
+/*
+** Bearer tokens for `dl serve`, stored in the catalog.  Only the SHA-256 of
+** a token is kept; the token text is shown once, by dl_token_create.  A
+** token reads "dl_<id>_<43 base64url characters>": the id finds the row, the
+** hash is compared in constant time.  Scopes nest: admin > write > read.
+*/
+typedef enum dl_token_scope {
+    DL_TOKEN_READ = 1,  /* metadata and queries */
+    DL_TOKEN_WRITE = 2, /* + ingest and resample */
+    DL_TOKEN_ADMIN = 3  /* + verify */
+} dl_token_scope;
+
+#define DL_TOKEN_TEXT_MAX 80 /* bytes of a token's text including the NUL */
+
+typedef struct dl_token_info {
+    int64_t id;
+    char name[128];
+    dl_token_scope scope;
+    char datasets[DL_DATASET_NAME_MAX]; /* dataset glob the token may touch ("" = all) */
+    int64_t created_at;                 /* us */
+    int64_t expires_at;                 /* us; 0 = never */
+    int64_t revoked_at;                 /* us; 0 = live */
+} dl_token_info;
+
+DL_API const char *dl_token_scope_name(dl_token_scope scope); /* "read", "write", "admin" */
+/* "read" / "write" / "admin" -> *out; DL_EINVAL otherwise. */
+DL_API int dl_token_scope_parse(const char *text, dl_token_scope *out);
+
+/* Creates a token (name unique among live tokens; datasets NULL or "" = all,
+** else a glob such as "BINANCE/SPOT/[A-Z]*USDT/raw/1m"; expires_at 0 = never) and
+** writes its text into token_out[DL_TOKEN_TEXT_MAX].  info may be NULL.
+** Needs a read-write lake. */
+DL_API int dl_token_create(dl_lake *lake, const char *name, dl_token_scope scope,
+                           const char *datasets, int64_t expires_at,
+                           char token_out[DL_TOKEN_TEXT_MAX], dl_token_info *info, dl_error *err);
+/* Every token ever created, by id: owned array (free()). */
+DL_API int dl_token_list(dl_lake *lake, dl_token_info **out, int64_t *count, dl_error *err);
+/* Revokes the live token with this name (or "#<id>"); DL_ENOTFOUND if none. */
+DL_API int dl_token_revoke(dl_lake *lake, const char *name, dl_error *err);
+/* Checks a presented token at time now_us: DL_OK and *info for a live one;
+** DL_ENOTFOUND (unknown or malformed), DL_EINVAL (expired or revoked, the
+** message says which).  Safe on a read-only lake. */
+DL_API int dl_token_check(dl_lake *lake, const char *token, size_t len, int64_t now_us,
+                          dl_token_info *info, dl_error *err);
+/* true when `dataset` (canonical name) matches the token's glob. */
+DL_API bool dl_token_allows(const dl_token_info *info, const char *dataset);
 
 /* ================================================================== */
 /* Query building blocks: filter expressions and time-series kernels   */

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev libzstd-dev libsnappy-dev liblz4-dev
       zlib1g-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 unzip nodejs npm
-      python3 python3-numpy python3-pandas python3-pytest)
+      python3 python3-numpy python3-pandas python3-pytest
+      libmicrohttpd-dev libgnutls28-dev curl openssl wrk) # dl serve, its tests and bench
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -54,6 +54,9 @@ step "fault injection: failing allocations and writes" env DL=build/release/dl D
 for t in tests/cli/test_*.sh; do
   [ -e "$t" ] && step "cli $(basename "$t" .sh)" env DL=build/release/dl bash "$t"
 done
+for t in tests/server/test_*.sh; do
+  [ -e "$t" ] && step "server $(basename "$t" .sh)" env DL=build/release/dl bash "$t"
+done
 step "interop (DuckDB, Polars)" node tests/interop/run.mjs --dl build/release/dl
 step "interop (Arrow IPC: apache-arrow, Polars)" node tests/interop/arrow_ipc.mjs --tools build/release/tools
 step "interop (peer benchmark cases: dl vs DuckDB/Polars over dl's lake)" env DL=build/release/dl tests/interop/peers_on_lake.sh
@@ -66,6 +69,9 @@ if [ $quick = 0 ]; then
   replay_corpora build/asan
   for t in tests/cli/test_*.sh; do
     [ -e "$t" ] && step "cli $(basename "$t" .sh) (asan)" env DL=build/asan/dl bash "$t"
+  done
+  for t in tests/server/test_*.sh; do
+    [ -e "$t" ] && step "server $(basename "$t" .sh) (asan)" env DL=build/asan/dl DL_GEN=build/release/dl-gen bash "$t"
   done
   step "build fuzz" make -j"$jobs" fuzz
   for f in build/fuzz/fuzz_*; do

@@ -46,6 +46,8 @@ int cli_cmd_resample(int argc, char **argv);
 int cli_cmd_join(int argc, char **argv);
 int cli_cmd_sync(int argc, char **argv);
 int cli_cmd_features(int argc, char **argv);
+int cli_cmd_serve(int argc, char **argv);
+int cli_cmd_token(int argc, char **argv);
 
 /* Monotonic clock in seconds (for timings and progress rates). */
 double cli_now_seconds(void);

@@ -34,6 +34,9 @@ static const cli_command commands[] = {
      "as-of join of two datasets (latest right row at or before each left row)"},
     {"features", cli_cmd_features,
      "feature store: import, get (point in time), alias, versions, lineage"},
+    {"serve", cli_cmd_serve,
+     "serve the lake over HTTP: Arrow/Parquet/CSV/JSON streams, cursors, tokens"},
+    {"token", cli_cmd_token, "create, list and revoke the data server's bearer tokens"},
 };
 
 enum { NUM_COMMANDS = (int)(sizeof commands / sizeof commands[0]) };

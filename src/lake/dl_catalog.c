@@ -127,6 +127,14 @@ static const char *const migrations[] = {
     "CREATE VIEW IF NOT EXISTS version_pins AS SELECT s.dataset AS dataset,"
     "  s.lake_version AS version FROM feature_sources s JOIN feature_versions v"
     "  ON v.name = s.name AND v.version = s.version WHERE v.deleted_at IS NULL;",
+    /* 4: bearer tokens of the data server (src/lake/dl_token.c): only the
+    ** SHA-256 of a token's secret is stored */
+    "CREATE TABLE tokens("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, scope INTEGER NOT NULL,"
+    "  datasets TEXT NOT NULL DEFAULT '', hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at = 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

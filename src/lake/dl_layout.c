@@ -9,6 +9,7 @@
 ** with a message naming the component and the offending byte.
 */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -181,4 +182,18 @@ dl_layout_kind dl_layout_classify(const char *name, int depth, bool is_dir) {
     }
     return depth == 8 && !is_dir && strcmp(name, "data.parquet") == 0 ? DL_LAYOUT_DAY
                                                                       : DL_LAYOUT_FOREIGN;
+}
+
+bool dl_dataset_match(const char *pattern, const char *name) {
+    char norm[4 * DL_DATASET_NAME_MAX];
+    if (!pattern || !name || strlen(pattern) >= sizeof norm) return false;
+    snprintf(norm, sizeof norm, "%s", pattern);
+    int component = 0;
+    for (char *p = norm; *p && component < 3; p++) {
+        if (*p == '/')
+            component++;
+        else
+            *p = (char)toupper((unsigned char)*p);
+    }
+    return fnmatch(norm, name, FNM_PATHNAME) == 0;
 }

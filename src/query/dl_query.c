@@ -25,10 +25,8 @@
 ** converted on read (and its statistics restated for pruning), and a
 ** column a file lacks reads as null.
 */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,21 +109,6 @@ static bool is_pattern(const char *s) {
     return strpbrk(s, "*?[") != NULL;
 }
 
-/* Dataset names are stored with EXCHANGE/MARKET/SYMBOL in upper case (see
-** dl_dataset_parse); a pattern is normalised the same way so that
-** "binance/spot/btc*" matches.  TYPE and PERIOD keep their case ("1m" is a
-** minute, "1M" a month). */
-static void normalise_pattern(const char *pat, char *out, size_t size) {
-    snprintf(out, size, "%s", pat);
-    int component = 0;
-    for (char *p = out; *p && component < 3; p++) {
-        if (*p == '/')
-            component++;
-        else
-            *p = (char)toupper((unsigned char)*p);
-    }
-}
-
 static int add_dataset(dl_query *q, const char *name, dl_error *err) {
     for (int i = 0; i < q->num_ds; i++)
         if (strcmp(q->ds[i].name, name) == 0) return DL_OK; /* listed twice */
@@ -194,11 +177,9 @@ static int match_datasets(dl_query *q, const dl_query_spec *spec, dl_error *err)
             continue;
         }
         if (!all) DL_TRY(dl_lake_datasets(q->lake, &all, &count, err));
-        char norm[4 * DL_DATASET_NAME_MAX];
-        normalise_pattern(pat, norm, sizeof norm);
         int matched = 0;
         for (int64_t k = 0; k < count; k++) {
-            if (fnmatch(norm, all[k].name, FNM_PATHNAME) == 0) {
+            if (dl_dataset_match(pat, all[k].name)) {
                 DL_TRY(add_dataset(q, all[k].name, err));
                 matched++;
             }
