@@ -416,6 +416,19 @@ DL_API int dl_format_date(int32_t days, char *buf, size_t size); /* "2024-01-05"
 ** or an integer = epoch milliseconds. */
 DL_API int dl_parse_time_us(const char *text, int64_t *out, dl_error *err);
 
+/* ---- the thread pool (util/dl_pool.c) ---- */
+
+/* Worker threads shared by every query, join and resample of a process:
+** create one per process (or lake) and pass it in their options (a query
+** without one starts its own threads and stops them at close).  threads 0
+** = the number of CPUs (at most 256).  Owned; dl_pool_destroy, after every
+** query using it is closed.  Thread-safe: any number of threads may use
+** one pool at once. */
+typedef struct dl_pool dl_pool;
+DL_API int dl_pool_create(int threads, dl_pool **out, dl_error *err);
+DL_API int dl_pool_threads(const dl_pool *p);
+DL_API void dl_pool_destroy(dl_pool *p);
+
 /* ---- text rendering (result sinks, JSON renderings, CLI, server) ---- */
 
 /* A growable text buffer.  Start from {0}; appends never fail visibly: the
@@ -1072,6 +1085,10 @@ typedef struct dl_query_spec {
     bool skip_page_crc;       /* do not verify page CRCs (default false: a
                                  damaged page fails the query; see
                                  dl_lake_file_open) */
+    dl_pool *pool;            /* shared decode threads (borrowed; must outlive the
+                                 query); NULL = the query's own `threads` threads.
+                                 With a pool, `threads` caps the files decoded at
+                                 once (0 = the pool's size). */
 } dl_query_spec;
 
 DL_API void dl_query_spec_default(dl_query_spec *spec);
@@ -1155,6 +1172,8 @@ typedef struct dl_join_spec {
     int num_columns;
     int threads;              /* decode threads per side (0 = all cores) */
     int64_t max_buffer_bytes; /* read-ahead per side (see dl_query_spec; 0 = default) */
+    dl_pool *pool;            /* shared decode threads for both sides (borrowed); NULL =
+                                 each side starts its own */
 } dl_join_spec;
 
 DL_API void dl_join_spec_default(dl_join_spec *spec);
@@ -1255,8 +1274,9 @@ DL_API int dl_sink_close(dl_sink *s, int status, dl_error *err);
 /* ---- derived datasets: resample into the lake (src/query/dl_derive.c) ---- */
 
 typedef struct dl_resample_options {
-    int threads;  /* query decode and day-file encoding threads (0 = defaults) */
-    bool durable; /* syncfs before publishing, as every lake write (default true) */
+    int threads;   /* query decode and day-file encoding threads (0 = defaults) */
+    bool durable;  /* syncfs before publishing, as every lake write (default true) */
+    dl_pool *pool; /* decode threads (borrowed); NULL = one pool for the run */
 } dl_resample_options;
 
 DL_API void dl_resample_options_default(dl_resample_options *opts);

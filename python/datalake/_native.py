@@ -197,6 +197,7 @@ class DlQuerySpec(ctypes.Structure):
         ("symbol_column", ctypes.c_int),
         ("max_buffer_bytes", ctypes.c_int64),
         ("skip_page_crc", ctypes.c_bool),
+        ("pool", ctypes.c_void_p),  # dl_pool *: NULL = the query's own threads
     ]
 
 

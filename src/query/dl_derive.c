@@ -241,7 +241,8 @@ int dl_lake_resample(dl_lake *lake, const char *source, const char *period,
     bar_kernel kernel = {0};
     dl_lake_file_list now;
     bool *changed = NULL;
-    bool planned = false; /* source and target known: errors name both */
+    bool planned = false;     /* source and target known: errors name both */
+    dl_pool *own_pool = NULL; /* one pool for every day range's query */
     dl_table batch, bars;
     memset(&now, 0, sizeof now);
     memset(&batch, 0, sizeof batch);
@@ -317,6 +318,8 @@ int dl_lake_resample(dl_lake *lake, const char *source, const char *period,
         spec.as_of_version = info.version;
         spec.threads = opts.threads;
         spec.symbol_column = 0;
+        if (!opts.pool && !own_pool) DL_TRY(dl_pool_create(opts.threads, &own_pool, err));
+        spec.pool = opts.pool ? opts.pool : own_pool;
         if (from_ticks) {
             spec.columns = tick_columns;
             spec.num_columns = TICK_COLUMNS;
@@ -366,6 +369,7 @@ cleanup:
     if (txn) dl_lake_txn_abort(txn);
     if (rc != DL_OK && planned) dl_error_prefix(err, WHAT " %s -> %s", res.source, res.target);
     dl_query_close(q);
+    dl_pool_destroy(own_pool);
     kernel_free(&kernel);
     dl_table_free(&batch);
     dl_table_free(&bars);

@@ -78,6 +78,7 @@ static int open_side(dl_lake *lake, join_side *s, int64_t from, int64_t to, cons
     spec.num_columns = s->num_columns;
     spec.threads = js->threads;
     spec.max_buffer_bytes = js->max_buffer_bytes;
+    spec.pool = js->pool;
     spec.symbol_column = 0;
     int rc = dl_query_open(lake, &spec, &s->q, err);
     if (rc == DL_OK) rc = dl_table_init(&s->batch, dl_query_schema(s->q), err);

@@ -4,7 +4,9 @@
 ** vectorised filtering, a small thread pool over files and ordered output.
 **
 ** Plan: the matching datasets' catalog files (sorted by dataset, then day)
-** form a task list.  Workers take tasks in order while the decoded rows held
+** form a task list.  Each task is a job on a thread pool (the caller's
+** shared dl_pool, or the query's own); tasks are submitted in order, at
+** most `threads` at once, while the decoded rows held
 ** ahead of the consumer stay within a byte budget (spec.max_buffer_bytes,
 ** 256 MiB by default): a task is admitted with an estimate (catalog rows x
 ** the scan columns' width) that becomes its real size once decoded, so
@@ -36,6 +38,7 @@
 #include "arrow/dl_arrow_internal.h"
 #include "lake/dl_layout.h" /* where a superseded day file is archived */
 #include "util/dl_internal.h"
+#include "util/dl_pool.h"
 #include "util/dl_table_ops.h" /* the lake's widening rule, shared */
 
 void dl_query_spec_default(dl_query_spec *spec) {
@@ -61,6 +64,7 @@ typedef struct query_task {
     int num_results, next_result;
     int64_t row_groups, row_groups_pruned, rows_scanned, rows_page_pruned;
     int64_t held_bytes; /* in the budget: estimate while running, then the results' size */
+    struct dl_query *q;
 } query_task;
 
 typedef struct query_dataset {
@@ -94,9 +98,11 @@ struct dl_query {
     bool stop;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    pthread_t *threads;
-    int num_threads;
-    int failed; /* first error handed out (sticky), DL_OK if none */
+    dl_pool *pool;   /* where the file jobs run */
+    bool own_pool;   /* created here (no spec.pool): destroyed at close */
+    int max_running; /* files decoded at once */
+    int running;     /* jobs submitted and not finished */
+    int failed;      /* first error handed out (sticky), DL_OK if none */
     dl_error failure;
     dl_query_stats stats;
 };
@@ -846,35 +852,48 @@ static int64_t estimate_bytes(const dl_query *q, const query_task *t) {
 ** for; others while their estimate fits the budget. */
 static bool may_start(const dl_query *q) {
     int64_t k = q->next_task;
-    if (k >= q->num_tasks) return true; /* nothing left: the worker exits */
     if (k == q->next_out) return true;
     if (k - q->next_out >= MAX_TASKS_AHEAD) return false;
     return q->ahead_bytes + estimate_bytes(q, &q->tasks[k]) <= q->budget;
 }
 
-static void *worker_main(void *arg) {
-    dl_query *q = arg;
-    for (;;) {
-        pthread_mutex_lock(&q->lock);
-        while (!q->stop && !may_start(q)) pthread_cond_wait(&q->cond, &q->lock);
-        if (q->stop || q->next_task >= q->num_tasks) {
-            pthread_mutex_unlock(&q->lock);
-            return NULL;
-        }
+static void run_job(void *arg);
+
+/* Submits the tasks the budget admits (q->lock held).  Called whenever the
+** window moves: at open, when the consumer takes a task, when a job ends.
+** Jobs never wait, so a pool shared by many queries cannot deadlock. */
+static void pump(dl_query *q) {
+    while (!q->stop && q->running < q->max_running && q->next_task < q->num_tasks && may_start(q)) {
         query_task *t = &q->tasks[q->next_task++];
         t->held_bytes = estimate_bytes(q, t);
         q->ahead_bytes += t->held_bytes;
-        pthread_mutex_unlock(&q->lock);
-        t->rc = run_task(q, t);
-        int64_t actual = 0;
-        for (int i = 0; i < t->num_results; i++) actual += table_bytes(&t->results[i]);
-        pthread_mutex_lock(&q->lock);
-        q->ahead_bytes += actual - t->held_bytes;
-        t->held_bytes = actual;
-        t->done = true;
-        pthread_cond_broadcast(&q->cond);
-        pthread_mutex_unlock(&q->lock);
+        q->running++;
+        if (dl_pool_submit(q->pool, run_job, t) != DL_OK) { /* the task fails, visibly */
+            t->rc = dl_error_set(&t->err, DL_ENOMEM, "%s: out of memory queueing its decoding",
+                                 t->file->path);
+            t->done = true;
+            q->running--;
+        }
     }
+}
+
+static void run_job(void *arg) {
+    query_task *t = arg;
+    dl_query *q = t->q;
+    pthread_mutex_lock(&q->lock);
+    bool cancelled = q->stop; /* the query is closing: skip the file */
+    pthread_mutex_unlock(&q->lock);
+    t->rc = cancelled ? DL_EINTERNAL : run_task(q, t);
+    int64_t actual = 0;
+    for (int i = 0; i < t->num_results; i++) actual += table_bytes(&t->results[i]);
+    pthread_mutex_lock(&q->lock);
+    q->ahead_bytes += actual - t->held_bytes;
+    t->held_bytes = actual;
+    t->done = true;
+    q->running--;
+    pump(q);
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
 }
 
 /* Decoded bytes of one row of the scan (strings guessed at 16 bytes). */
@@ -921,22 +940,26 @@ int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_e
             query_task *t = &q->tasks[q->num_tasks++];
             t->dataset = i;
             t->file = &q->ds[i].files.files[f];
+            t->q = q;
         }
     q->stats.datasets = q->num_ds;
     q->stats.files = q->num_tasks;
-    int threads = spec->threads > 0 ? spec->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = spec->threads > 0 ? spec->threads
+                  : spec->pool      ? dl_pool_threads(spec->pool)
+                                    : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
     q->budget = spec->max_buffer_bytes > 0 ? spec->max_buffer_bytes : DEFAULT_BUFFER_BYTES;
     q->row_bytes = scan_row_bytes(q);
-    q->threads = calloc((size_t)threads, sizeof(pthread_t));
-    if (!q->threads) DL_FAIL(err, DL_ENOMEM, "out of memory");
-    for (int i = 0; i < threads && q->num_tasks > 0; i++) {
-        if (pthread_create(&q->threads[i], NULL, worker_main, q) != 0) break;
-        q->num_threads++;
+    q->max_running = threads;
+    q->pool = spec->pool;
+    if (!q->pool && q->num_tasks > 0) {
+        DL_TRY(dl_pool_create(DL_MIN(threads, (int)DL_MIN(q->num_tasks, 64)), &q->pool, err));
+        q->own_pool = true;
     }
-    if (q->num_tasks > 0 && q->num_threads == 0)
-        DL_FAIL(err, DL_ENOMEM, "query: cannot start any decoding thread");
+    pthread_mutex_lock(&q->lock);
+    pump(q);
+    pthread_mutex_unlock(&q->lock);
     *out = q;
     return DL_OK;
 cleanup:
@@ -989,8 +1012,8 @@ int dl_query_next(dl_query *q, dl_table *batch, dl_error *err) {
         pthread_mutex_lock(&q->lock);
         while (!t->done) pthread_cond_wait(&q->cond, &q->lock);
         q->next_out++;
-        q->ahead_bytes -= t->held_bytes;  /* the consumer holds it now */
-        pthread_cond_broadcast(&q->cond); /* the window moved */
+        q->ahead_bytes -= t->held_bytes; /* the consumer holds it now */
+        pump(q);                         /* the window moved */
         pthread_mutex_unlock(&q->lock);
         q->stats.row_groups += t->row_groups;
         q->stats.row_groups_pruned += t->row_groups_pruned;
@@ -1015,11 +1038,10 @@ void dl_query_get_stats(const dl_query *q, dl_query_stats *out) {
 void dl_query_close(dl_query *q) {
     if (!q) return;
     pthread_mutex_lock(&q->lock);
-    q->stop = true;
-    pthread_cond_broadcast(&q->cond);
+    q->stop = true; /* queued jobs skip their file */
+    while (q->running > 0) pthread_cond_wait(&q->cond, &q->lock);
     pthread_mutex_unlock(&q->lock);
-    for (int i = 0; i < q->num_threads; i++) pthread_join(q->threads[i], NULL);
-    free(q->threads);
+    if (q->own_pool) dl_pool_destroy(q->pool);
     for (int64_t i = 0; i < q->num_tasks; i++) free_results(&q->tasks[i]);
     free(q->tasks);
     for (int i = 0; i < q->num_ds; i++) dl_lake_file_list_free(&q->ds[i].files);

@@ -10,6 +10,7 @@
 ** memory over a larger lake, and a throughput print.
 */
 #include <malloc.h>
+#include <pthread.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1907,4 +1908,97 @@ DL_TEST(meta_json_renderings) {
     CHECK_EQ_INT(dl_verify_open_issues(&r), 1);
     dl_schema_free(&s);
     dl_text_free(&t);
+}
+
+/* One dl_pool shared by concurrent queries of several threads (each with
+** its own lake handle) and by both sides of a join on a single-thread pool:
+** every answer equals the one computed alone, and nothing waits forever
+** (a job never waits for another, so one thread serves everything). */
+typedef struct pool_user {
+    const char *root;
+    dl_pool *pool;
+    const dl_table *want;
+    bool ok;
+} pool_user;
+
+static void *pool_user_main(void *arg) {
+    pool_user *u = arg;
+    dl_error err;
+    dl_lake *lake = NULL;
+    u->ok = dl_lake_open(u->root, true, &lake, &err) == DL_OK;
+    const char *names[] = {GLOB};
+    for (int round = 0; round < 3 && u->ok; round++) {
+        dl_query_spec spec;
+        dl_query_spec_default(&spec);
+        spec.datasets = names;
+        spec.num_datasets = 1;
+        spec.pool = u->pool;
+        spec.max_buffer_bytes = 4096; /* many small steps through the pool */
+        dl_table got;
+        char why[256];
+        u->ok = run_query(lake, &spec, &got, NULL, &err) == DL_OK &&
+                tables_equal(&got, u->want, why, sizeof why);
+        dl_table_free(&got);
+    }
+    dl_lake_close(lake);
+    return NULL;
+}
+
+DL_TEST(query_shared_pool) {
+    dl_lake *lake = build_lake();
+    if (!lake) return;
+    dl_error err;
+    const char *names[] = {GLOB};
+    dl_query_spec spec;
+    dl_query_spec_default(&spec);
+    spec.datasets = names;
+    spec.num_datasets = 1;
+    dl_table want;
+    CHECK_OK(run_query(lake, &spec, &want, NULL, &err), &err);
+    dl_pool *pool = NULL;
+    CHECK_OK(dl_pool_create(2, &pool, &err), &err);
+    CHECK_EQ_INT(dl_pool_threads(pool), 2);
+    enum { USERS = 3 };
+    pool_user users[USERS];
+    pthread_t tids[USERS];
+    for (int i = 0; i < USERS; i++) {
+        users[i] = (pool_user){dl_lake_root(lake), pool, &want, false};
+        CHECK(pthread_create(&tids[i], NULL, pool_user_main, &users[i]) == 0);
+    }
+    for (int i = 0; i < USERS; i++) {
+        pthread_join(tids[i], NULL);
+        CHECK(users[i].ok);
+    }
+    dl_pool_destroy(pool);
+
+    /* a join on a one-thread pool: both sides' jobs interleave on it */
+    CHECK_OK(dl_pool_create(1, &pool, &err), &err);
+    char left[64], right[64];
+    dataset_name(0, left, sizeof left);
+    dataset_name(2, right, sizeof right);
+    dl_join_spec js;
+    dl_join_spec_default(&js);
+    js.left = left;
+    js.right = right;
+    js.max_buffer_bytes = 1;
+    int64_t rows[2] = {0, 0};
+    for (int shared = 0; shared < 2; shared++) {
+        js.pool = shared ? pool : NULL;
+        dl_join *j = NULL;
+        CHECK_OK(dl_join_open(lake, &js, &j, &err), &err);
+        if (!j) break;
+        dl_table batch;
+        dl_table_init(&batch, dl_join_schema(j), &err);
+        int rc;
+        while ((rc = dl_join_next(j, &batch, &err)) == DL_OK && batch.num_rows > 0)
+            rows[shared] += batch.num_rows;
+        CHECK_OK(rc, &err);
+        dl_table_free(&batch);
+        dl_join_close(j);
+    }
+    CHECK(rows[0] > 0);
+    CHECK_EQ_INT(rows[1], rows[0]);
+    dl_pool_destroy(pool);
+    dl_table_free(&want);
+    dl_lake_close(lake);
 }
