@@ -352,7 +352,8 @@ static int rebuild_gone(ds_rebuild *d, dl_cat_live_file *rows, int64_t num_rows,
 static int rebuild_archives(ds_rebuild *d, dl_error *err) {
     int rc = DL_OK;
     file_facts facts;
-    qsort(d->w->arch, (size_t)d->w->num_arch, sizeof *d->w->arch, compare_arch);
+    if (d->w->num_arch > 1) /* qsort wants an array: arch is NULL when empty */
+        qsort(d->w->arch, (size_t)d->w->num_arch, sizeof *d->w->arch, compare_arch);
     for (int64_t i = 0; i < d->w->num_arch && rc == DL_OK; i++) {
         const found_file *f = &d->w->arch[i];
         bool known = false;
