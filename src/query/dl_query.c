@@ -51,7 +51,6 @@ void dl_query_spec_default(dl_query_spec *spec) {
 }
 
 #define DEFAULT_BUFFER_BYTES ((int64_t)256 << 20)
-#define MAX_TASKS_AHEAD      1024 /* bookkeeping bound for tiny files */
 
 typedef struct query_task {
     int dataset; /* index into q->ds */
@@ -98,11 +97,13 @@ struct dl_query {
     bool stop;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    dl_pool *pool;   /* where the file jobs run */
-    bool own_pool;   /* created here (no spec.pool): destroyed at close */
-    int max_running; /* files decoded at once */
-    int running;     /* jobs submitted and not finished */
-    int failed;      /* first error handed out (sticky), DL_OK if none */
+    dl_pool *pool;     /* where the file jobs run */
+    bool own_pool;     /* created here (no spec.pool): destroyed at close */
+    int max_running;   /* files decoded at once */
+    int64_t max_ahead; /* files decoded ahead (4 x threads + 4), so a consumer that stops
+                          early (a join's right side) wastes little work */
+    int running;       /* jobs submitted and not finished */
+    int failed;        /* first error handed out (sticky), DL_OK if none */
     dl_error failure;
     dl_query_stats stats;
 };
@@ -853,7 +854,7 @@ static int64_t estimate_bytes(const dl_query *q, const query_task *t) {
 static bool may_start(const dl_query *q) {
     int64_t k = q->next_task;
     if (k == q->next_out) return true;
-    if (k - q->next_out >= MAX_TASKS_AHEAD) return false;
+    if (k - q->next_out >= q->max_ahead) return false;
     return q->ahead_bytes + estimate_bytes(q, &q->tasks[k]) <= q->budget;
 }
 
@@ -952,6 +953,7 @@ int dl_query_open(dl_lake *lake, const dl_query_spec *spec, dl_query **out, dl_e
     q->budget = spec->max_buffer_bytes > 0 ? spec->max_buffer_bytes : DEFAULT_BUFFER_BYTES;
     q->row_bytes = scan_row_bytes(q);
     q->max_running = threads;
+    q->max_ahead = 4 * (int64_t)threads + 4;
     q->pool = spec->pool;
     if (!q->pool && q->num_tasks > 0) {
         DL_TRY(dl_pool_create(DL_MIN(threads, (int)DL_MIN(q->num_tasks, 64)), &q->pool, err));
