@@ -137,6 +137,12 @@ $(OUT)/replay/fuzz_%: fuzz/fuzz_%.c fuzz/replay_main.c $(OUT)/libdatalake.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay_main.c $(OUT)/libdatalake.a $(LIBS)
 
+# the HTTP fuzzer's replay links the server's objects, as its libFuzzer build does
+$(OUT)/replay/fuzz_http: fuzz/fuzz_http.c fuzz/replay_main.c $(SERVER_OBJ) $(OUT)/libdatalake.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(SERVER_CFLAGS) -Isrc/server $(LDFLAGS) -o $@ fuzz/fuzz_http.c \
+	    fuzz/replay_main.c $(SERVER_OBJ) $(OUT)/libdatalake.a $(LIBS) $(SERVER_LIBS)
+
 # dl-gen: the benchmark's and the tests' deterministic Binance-format data
 $(OUT)/dl-gen: bench/gen/gen_binance.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lm
