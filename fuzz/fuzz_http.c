@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "srv_internal.h"
+#include "server/srv_internal.h"
 
 static char *next_line(char **p) {
     char *s = *p;
