@@ -109,7 +109,8 @@ $(OUT)/libdatalake.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(OUT)/libdatalake.so.$(SO_VERSION): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,--no-undefined $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,--no-undefined -Wl,-Bsymbolic-functions \
+	    $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 $(OUT)/$(SO_NAME): $(OUT)/libdatalake.so.$(SO_VERSION)
 	ln -sf $(notdir $<) $@
 $(OUT)/libdatalake.so: $(OUT)/$(SO_NAME)
@@ -117,8 +118,12 @@ $(OUT)/libdatalake.so: $(OUT)/$(SO_NAME)
 
 $(SERVER_OBJ): CFLAGS_ALL += $(SERVER_CFLAGS)
 
-$(OUT)/dl: $(CLI_OBJ) $(SERVER_OBJ) $(OUT)/libdatalake.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(SERVER_OBJ) $(OUT)/libdatalake.a $(LIBS) $(SERVER_LIBS)
+# dl links the shared library, so it can only use the public API (an
+# internal symbol fails to link).  rpath: the build tree ($ORIGIN) and an
+# installed tree (PREFIX/bin -> PREFIX/lib).
+$(OUT)/dl: $(CLI_OBJ) $(SERVER_OBJ) $(OUT)/libdatalake.so
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(SERVER_OBJ) -L$(OUT) -ldatalake \
+	    -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LIBS) $(SERVER_LIBS)
 
 $(OUT)/dl_tests: $(TEST_OBJ) $(OUT)/libdatalake.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(OUT)/libdatalake.a $(LIBS)

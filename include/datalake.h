@@ -13,9 +13,34 @@
 **     row group / column / offset, what is wrong).
 **   - Ownership is stated on each declaration.  "Borrowed" pointers stay
 **     valid until the owning object is freed/closed; "owned" results are
-**     released with the matching *_free / *_close call.
+**     released with the matching *_free / *_close call, and arrays handed
+**     out through `**out` with dl_free (never libc free()).
+**   - Input pointers: the library copies what it needs and keeps NO
+**     pointer to an argument after the call returns, except where a
+**     declaration says otherwise ("kept", "must outlive"): the memory image
+**     of dl_parquet_open_memory, the dl_lake of a query / transaction /
+**     join, the write callback + ctx of a sink or IPC writer, the
+**     message/command strings of dl_lake_write_options (until the
+**     transaction ends), the lock-wait callback + ctx of a dl_lake.
+**   - Misuse is refused, not a crash: a required pointer argument that is
+**     NULL makes a status function return DL_EINVAL (message naming the
+**     function); *_free / *_close / *_abort accept NULL; a void or value
+**     function returns quietly (NULL, 0, -1 where documented).  Optional
+**     pointers are marked "may be NULL".  Only regular files are opened
+**     as data: a FIFO, device or directory is DL_EINVAL at once.
+**   - Threads: nothing is global; every handle (dl_lake, dl_query,
+**     dl_lake_txn, readers, writers, kernels, sinks) is used by ONE thread
+**     at a time.  A handle may move between threads (a pool of dl_lake
+**     handles, as the data server keeps, is the way to share a lake across
+**     worker threads); any number of handles work in parallel, in one or
+**     several processes, on the same lake.  Exceptions are stated:
+**     dl_parquet_read_column may run concurrently on one reader.
+**   - Options structs are initialised with their *_default() function
+**     before fields are set; new fields are only ever appended, and their
+**     defaults keep older callers' behaviour.
 **   - All timestamps are int64 counts since the Unix epoch, UTC, in the
 **     unit named by the field (DL_UNIT_MS / _US / _NS).
+**   See docs/abi.md for linking, versioning and the full contract.
 */
 #ifndef DATALAKE_H
 #define DATALAKE_H
