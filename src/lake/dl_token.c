@@ -54,6 +54,7 @@ int dl_token_scope_parse(const char *text, dl_token_scope *out) {
 }
 
 bool dl_token_allows(const dl_token_info *info, const char *dataset) {
+    DL_REQUIRE_OR_RETURN(info && dataset, false);
     return !info->datasets[0] || dl_dataset_match(info->datasets, dataset);
 }
 
@@ -155,6 +156,7 @@ cleanup:
 }
 
 int dl_token_list(dl_lake *lake, dl_token_info **out, int64_t *count, dl_error *err) {
+    DL_REQUIRE(err, lake && out && count);
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     dl_token_info *items = NULL;
@@ -184,6 +186,7 @@ cleanup:
 }
 
 int dl_token_revoke(dl_lake *lake, const char *name, dl_error *err) {
+    DL_REQUIRE(err, lake && name);
     int rc = DL_OK;
     sqlite3_stmt *st = NULL;
     sqlite3 *db = token_db(lake, true, err);
