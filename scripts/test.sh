@@ -51,6 +51,7 @@ step "abi: header alone (C99, C++11)" tests/abi/test_header.sh
 step "abi: make install + pkg-config (shared, static)" tests/abi/test_install.sh
 step "abi: misuse refused (NULL arguments of every function, FIFO inputs)" tests/abi/test_misuse.sh build/release
 step "fault injection: failing allocations and writes" env DL=build/release/dl DL_FAULT=build/fault/dl tests/fault/test_fault_loop.sh
+step "disk faults: ENOSPC on a small tmpfs (root), read-only lake" env DL=build/release/dl tests/fault/test_disk_faults.sh
 for t in tests/cli/test_*.sh; do
   [ -e "$t" ] && step "cli $(basename "$t" .sh)" env DL=build/release/dl bash "$t"
 done
