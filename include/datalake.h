@@ -1764,6 +1764,126 @@ DL_API void dl_sync_options_default(dl_sync_options *opts);
 DL_API int dl_sync_binance_archive(dl_lake *lake, const dl_sync_options *opts, dl_sync_result *out,
                                    dl_error *err);
 
+/* ================================================================== */
+/* Connector plugins (src/connectors/dl_connector*.c)                  */
+/* ================================================================== */
+
+/*
+** A connector plugin is a shared object exporting one symbol,
+** DL_CONNECTOR_ENTRY_SYMBOL, of type dl_connector_entry_fn.  The host calls
+** it once with its host services and gets back a dl_connector (a table of
+** callbacks).  Both structs start with abi_version and struct_size; the
+** host refuses a plugin whose abi_version differs from DL_CONNECTOR_ABI_VERSION
+** or whose struct_size is smaller than the host's sizeof(dl_connector).
+** A plugin needs nothing but this header: it links no library symbol, builds
+** its batches as borrowed dl_table views (its own memory) and uses the host
+** services for logging, the clock, cancellation and HTTP.
+** Every callback returns DL_OK or a DL_E* code and on failure writes a
+** message (NUL-terminated, truncated to errlen) into errbuf.  Callbacks are
+** called on one thread at a time.
+*/
+#define DL_CONNECTOR_ABI_VERSION  1
+#define DL_CONNECTOR_ENTRY_SYMBOL "dl_connector_entry"
+#define DL_CONNECTOR_CURSOR_MAX   256
+#define DL_CONNECTOR_MAX_KINDS    16
+
+typedef struct dl_connector_host dl_connector_host;
+
+/* Services the host gives a plugin; valid until the plugin's close returns. */
+struct dl_connector_host {
+    uint32_t abi_version; /* DL_CONNECTOR_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(dl_connector_host) of the host */
+    void *host_ctx;       /* pass back as the first argument */
+    /* one line of progress (no newline); level 0 info, 1 warning */
+    void (*log)(void *host_ctx, int level, const char *line);
+    int64_t (*now_us)(void *host_ctx); /* wall clock, microseconds since the epoch */
+    int (*cancelled)(void *host_ctx);  /* nonzero once the sync is being cancelled */
+    /* GET url (http/https only, redirects followed) into a host-allocated
+    ** buffer of at most max_bytes (larger bodies fail with DL_ECORRUPT);
+    ** *status gets the HTTP status.  Free *body with free_buffer. */
+    int (*http_get)(void *host_ctx, const char *url, int64_t max_bytes, char **body,
+                    int64_t *body_len, long *status, char *errbuf, size_t errlen);
+    void (*free_buffer)(void *host_ctx, void *buffer);
+};
+
+/* What a plugin offers: one dataset kind per entry of kinds (e.g. "trades",
+** stored as PREFIX/SYMBOL/ticks/KIND); strings owned by the plugin and
+** valid until close. */
+typedef struct dl_connector_info {
+    const char *name;      /* e.g. "proprietary-feed" */
+    const char *version;   /* the plugin's own version, e.g. "1.0.0" */
+    uint32_t capabilities; /* DL_CONNECTOR_CAP_* bits */
+    int num_kinds;
+    const char *kinds[DL_CONNECTOR_MAX_KINDS];
+} dl_connector_info;
+
+#define DL_CONNECTOR_CAP_LIST_SYMBOLS 1u /* list_symbols works */
+#define DL_CONNECTOR_CAP_EARLIEST     2u /* earliest works */
+#define DL_CONNECTOR_CAP_RESUME       4u /* fetch honours a cursor */
+
+/* Called by the plugin's fetch for each batch: rows (the plugin's memory,
+** borrowed for the call; needs a non-null TIMESTAMP `ts` column) and the
+** cursor after them (resume there to continue).  A non-DL_OK return means
+** stop: fetch must return it. */
+typedef int (*dl_connector_emit_fn)(void *emit_ctx, const dl_table *rows, const char *cursor);
+
+typedef struct dl_connector {
+    uint32_t abi_version; /* DL_CONNECTOR_ABI_VERSION the plugin was built with */
+    uint32_t struct_size; /* sizeof(dl_connector) the plugin was built with */
+    void *self;           /* the plugin's state; first argument of every callback */
+    int (*describe)(void *self, dl_connector_info *out, char *errbuf, size_t errlen);
+    /* Calls put once per symbol the source offers. */
+    int (*list_symbols)(void *self, const char *kind, void (*put)(void *ctx, const char *symbol),
+                        void *ctx, char *errbuf, size_t errlen);
+    /* Earliest timestamp (us) available for symbol/kind; DL_ENOTFOUND if none. */
+    int (*earliest)(void *self, const char *symbol, const char *kind, int64_t *ts_us, char *errbuf,
+                    size_t errlen);
+    /* Emits every row of symbol/kind with from_us <= ts < to_us, in batches,
+    ** starting after cursor ("" = from the start of the range). */
+    int (*fetch)(void *self, const char *symbol, const char *kind, int64_t from_us, int64_t to_us,
+                 const char *cursor, dl_connector_emit_fn emit, void *emit_ctx, char *errbuf,
+                 size_t errlen);
+    void (*cancel)(void *self); /* may be called from another thread */
+    void (*close)(void *self);  /* frees self; the connector is unusable after */
+} dl_connector;
+
+/* The exported entry: fills *out (host is valid until close). options is
+** the plugin's option string (may be NULL), e.g. "file=/data/feed.bin". */
+typedef int (*dl_connector_entry_fn)(const dl_connector_host *host, const char *options,
+                                     dl_connector *out, char *errbuf, size_t errlen);
+
+typedef struct dl_plugin_sync_options {
+    const char *plugin;         /* path of the .so; a bare name is looked up in
+                                   $DL_PLUGIN_PATH (colon-separated directories) */
+    const char *plugin_options; /* passed to the entry (may be NULL) */
+    const char *dataset_prefix; /* "EXCHANGE/MARKET" of the datasets written
+                                   (PREFIX/SYMBOL/ticks/KIND); default NAME/FEED
+                                   with the plugin's name */
+    const char *kind;           /* default: the plugin's first kind */
+    const char *const *symbols;
+    int num_symbols;
+    int64_t from_day, to_day;   /* UTC days, [from_day, to_day) */
+    const volatile int *cancel; /* nonzero (set from any thread or a signal
+                                   handler) stops the sync, nothing written; may be NULL */
+    dl_sync_log_fn log;         /* may be NULL */
+    void *log_ctx;
+} dl_plugin_sync_options;
+
+typedef struct dl_plugin_sync_result {
+    char plugin_name[64], plugin_version[32];
+    int64_t symbols_skipped; /* every day of the range already in the lake */
+    int64_t batches, rows;   /* emitted by the plugin */
+    dl_lake_write_result write;
+} dl_plugin_sync_result;
+
+/* Loads the plugin, checks its ABI, and for each symbol not already covered
+** (a day file for every day of the range) fetches [from_day, to_day) and
+** writes every batch through ONE lake transaction: any failure leaves the
+** lake unchanged.  Unloads the plugin before returning.  Uses lake as
+** dl_lake_txn_begin..commit do (one thread at a time per handle). */
+DL_API int dl_sync_plugin(dl_lake *lake, const dl_plugin_sync_options *opts,
+                          dl_plugin_sync_result *out, dl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

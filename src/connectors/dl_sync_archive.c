@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connectors/dl_connector_internal.h"
 #include "datalake.h"
 #include "util/dl_timeparse.h"
 
@@ -155,21 +156,7 @@ static int plan_symbol(const dl_sync_options *o, const char *symbol, int64_t tod
 
 /* True when the lake holds a day file for every day of f. */
 static int covered(dl_lake *lake, const planned_file *f, bool *out, dl_error *err) {
-    dl_lake_file_list list = {0};
-    *out = false;
-    int rc = dl_lake_files(lake, f->dataset, f->first_day * 86400000000LL,
-                           (f->last_day + 1) * 86400000000LL, 0, &list, err);
-    if (rc == DL_ENOTFOUND) {
-        dl_error_clear(err);
-        return DL_OK;
-    }
-    if (rc != DL_OK) return rc;
-    int64_t want = f->last_day - f->first_day + 1, have = 0;
-    for (int64_t i = 0; i < list.count; i++)
-        if (list.files[i].day >= f->first_day && list.files[i].day <= f->last_day) have++;
-    dl_lake_file_list_free(&list);
-    *out = have == want;
-    return DL_OK;
+    return dl_connector_days_covered(lake, f->dataset, f->first_day, f->last_day, out, err);
 }
 
 /* ---- fetching ---- */
