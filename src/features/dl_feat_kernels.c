@@ -51,7 +51,7 @@ const char *feat_kernel_name(int kind) {
 }
 
 bool feat_kernel_needs_window(int kind) {
-    return kind >= FEAT_K_ROLLING_MEAN && kind != FEAT_K_EMA && kind != FEAT_K_TRUE_RANGE;
+    return kind >= FEAT_K_ROLLING_MEAN; /* the windowed kernels come last in the enum */
 }
 
 /* ---- per-bar kernels ---- */
@@ -128,7 +128,7 @@ static void k_moments(int kind, const int64_t *ts, const feat_input *x, int64_t 
     int64_t lo = 0;
     for (int64_t i = 0; i < n; i++) {
         if (x->ok[i]) w_add(&w, x->v[i]);
-        for (; ts[lo] <= ts[i] - win; lo++)
+        for (; lo <= i && ts[lo] <= ts[i] - win; lo++)
             if (x->ok[lo]) w_remove(&w, x->v[lo]);
         double sd = w.n >= 2 ? sqrt(w.m2 / (double)(w.n - 1)) : NAN;
         switch (kind) {
@@ -178,7 +178,7 @@ static void k_window_sum(const int64_t *ts, const double *num, const uint8_t *nu
     for (int64_t i = 0; i < n; i++) {
         if (num_ok[i]) sn += num[i], cnt++;
         if (den && den_ok[i]) sd += den[i];
-        for (; ts[lo] <= ts[i] - win; lo++) {
+        for (; lo <= i && ts[lo] <= ts[i] - win; lo++) {
             if (num_ok[lo]) sn -= num[lo], cnt--;
             if (den && den_ok[lo]) sd -= den[lo];
         }
