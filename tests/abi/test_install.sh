@@ -29,8 +29,12 @@ $cc -std=c11 -Wall -Werror -o "$tmp/ex_shared" tests/abi/embed_example.c \
   $(pkg-config --cflags --libs datalake)
 check "shared example needs libdatalake.so.0" sh -c "readelf -d '$tmp/ex_shared' | grep -q 'NEEDED.*libdatalake.so.0'"
 check "shared example runs" env LD_LIBRARY_PATH="$p/lib" "$tmp/ex_shared" "$tmp/lake_shared"
-# static: the archive by name, its dependencies from Requires.private/Libs.private
-libs=$(pkg-config --static --libs datalake | sed 's/-ldatalake/-l:libdatalake.a/')
+# static: the archive by name, its direct dependencies (Requires.private,
+# Libs.private) as the system's shared libraries -- `pkg-config --static`
+# would also ask for libcurl's own static-only dependencies (nghttp2, ssh2,
+# ldap, ...), which Debian's -dev packages do not all ship
+# shellcheck disable=SC2046
+libs="-L$p/lib -l:libdatalake.a $(pkg-config --libs $(pkg-config --print-requires-private datalake)) -lm -pthread"
 # shellcheck disable=SC2046,SC2086
 $cc -std=c11 -Wall -Werror -o "$tmp/ex_static" tests/abi/embed_example.c \
   $(pkg-config --cflags datalake) $libs
