@@ -49,6 +49,18 @@ int cli_cmd_features(int argc, char **argv);
 int cli_cmd_serve(int argc, char **argv);
 int cli_cmd_token(int argc, char **argv);
 
+/* splitmix64: the demos' small deterministic generator (the same values on
+** every machine, no libc rand state), and a uniform double in [0, 1). */
+static inline uint64_t cli_random_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static inline double cli_random_unit(uint64_t *state) {
+    return (double)(cli_random_next(state) >> 11) * 0x1p-53;
+}
+
 /* Monotonic clock in seconds (for timings and progress rates). */
 double cli_now_seconds(void);
 

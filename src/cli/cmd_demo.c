@@ -63,22 +63,9 @@ static const sample_symbol sample_symbols[] = {
 };
 enum { SAMPLE_SYMBOLS = (int)(sizeof sample_symbols / sizeof sample_symbols[0]) };
 
-/* splitmix64: deterministic on every machine (no libc rand state) */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* uniform in [0, 1) */
-static double next_unit(uint64_t *state) {
-    return (double)(next_random(state) >> 11) * 0x1p-53;
-}
-
 /* standard normal (Box-Muller; one draw per call keeps the stream simple) */
 static double next_normal(uint64_t *state) {
-    double u = next_unit(state), v = next_unit(state);
+    double u = cli_random_unit(state), v = cli_random_unit(state);
     return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
 }
 
@@ -102,11 +89,11 @@ static int write_day(FILE *f, const sample_symbol *s, int day, double *price, ui
         double close = round_cents(open * exp(next_normal(state) * 0.0007 * sqrt(a)));
         double wick = fabs(next_normal(state)) * 0.0003 * open * a;
         double high = round_cents(fmax(open, close) + wick);
-        double low = round_cents(fmin(open, close) - wick * next_unit(state));
+        double low = round_cents(fmin(open, close) - wick * cli_random_unit(state));
         /* about 0.3 to 1.5 million USD a minute at the busiest time */
-        double volume = round(a * (3e5 + 1.2e6 * next_unit(state)) / open * 1e5) / 1e5;
-        double taker = round(volume * (0.35 + 0.3 * next_unit(state)) * 1e5) / 1e5;
-        long trades = (long)(a * (200 + 600 * next_unit(state)));
+        double volume = round(a * (3e5 + 1.2e6 * cli_random_unit(state)) / open * 1e5) / 1e5;
+        double taker = round(volume * (0.35 + 0.3 * cli_random_unit(state)) * 1e5) / 1e5;
+        long trades = (long)(a * (200 + 600 * cli_random_unit(state)));
         *price = close;
         if (day == s->outage_day && m >= s->outage_minute &&
             m < s->outage_minute + s->outage_length)

@@ -40,19 +40,6 @@ static const cli_spec demo_spec = {
 static const char *const demo_symbols[] = {"BTCUSDT", "ETHUSDT", "SOLUSDT"};
 static const double demo_start_price[] = {42000.0, 2300.0, 100.0};
 
-/* splitmix64: a small deterministic generator (no libc rand state) */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* uniform in [0, 1) */
-static double next_unit(uint64_t *state) {
-    return (double)(next_random(state) >> 11) * 0x1p-53;
-}
-
 /* v rounded to a multiple of 1/scale: dividing by the integer scale gives the
 ** double nearest to the decimal, so prices print as "42040.58". */
 static double round_to(double v, double scale) {
@@ -83,12 +70,13 @@ static int build_demo_table(int64_t rows, dl_table *table, dl_error *err) {
     for (int64_t i = 0; i < rows && rc == DL_OK; i++) {
         int s = (int)(i % 3);
         double open = last_close[s];
-        double close = round_to(open * (1 + (next_unit(&state) - 0.5) * 0.004), 100);
+        double close = round_to(open * (1 + (cli_random_unit(&state) - 0.5) * 0.004), 100);
         double high =
-            round_to((open > close ? open : close) * (1 + next_unit(&state) * 0.001), 100);
-        double low = round_to((open < close ? open : close) * (1 - next_unit(&state) * 0.001), 100);
-        double volume = round_to(next_unit(&state) * 50, 1e5);
-        int64_t trades = (int64_t)(next_random(&state) % 2000);
+            round_to((open > close ? open : close) * (1 + cli_random_unit(&state) * 0.001), 100);
+        double low =
+            round_to((open < close ? open : close) * (1 - cli_random_unit(&state) * 0.001), 100);
+        double volume = round_to(cli_random_unit(&state) * 50, 1e5);
+        int64_t trades = (int64_t)(cli_random_next(&state) % 2000);
         last_close[s] = close;
         rc = dl_column_append_i64(&c[0], start_ms + (i / 3) * 60000, err);
         if (rc == DL_OK)
@@ -101,7 +89,8 @@ static int build_demo_table(int64_t rows, dl_table *table, dl_error *err) {
         if (rc == DL_OK)
             rc = (i % 7 == 3 || trades == 0)
                      ? dl_column_append_null(&c[8], err)
-                     : dl_column_append_f64(&c[8], round_to(volume * next_unit(&state), 1e5), err);
+                     : dl_column_append_f64(&c[8], round_to(volume * cli_random_unit(&state), 1e5),
+                                            err);
     }
     if (rc == DL_OK) rc = dl_table_seal(table, err);
     return rc;

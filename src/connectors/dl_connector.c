@@ -38,20 +38,7 @@ typedef struct plugin_run {
     dl_error *err;
 } plugin_run;
 
-static void run_log(const dl_plugin_sync_options *o, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void run_log(const dl_plugin_sync_options *o, const char *fmt, ...) {
-    if (!o->log) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->log(o->log_ctx, line);
-}
+#define run_log(o, ...) dl_connector_log((o)->log, (o)->log_ctx, __VA_ARGS__)
 
 /* ---- host services ---- */
 

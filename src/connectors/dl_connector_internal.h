@@ -22,4 +22,11 @@ int dl_connector_days_covered(dl_lake *lake, const char *dataset, int64_t first_
 int dl_connector_http_get(const char *url, int64_t max_bytes, char **body, int64_t *body_len,
                           long *status, char *errbuf, size_t errlen);
 
+/* Formats one line and passes it to log(ctx, line); nothing when log is NULL. */
+void dl_connector_log(dl_sync_log_fn log, void *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 #endif

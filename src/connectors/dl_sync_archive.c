@@ -54,20 +54,7 @@ void dl_sync_options_default(dl_sync_options *o) {
     o->stall_seconds = 30;
 }
 
-static void sync_log(const dl_sync_options *o, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void sync_log(const dl_sync_options *o, const char *fmt, ...) {
-    if (!o->log) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->log(o->log_ctx, line);
-}
+#define sync_log(o, ...) dl_connector_log((o)->log, (o)->log_ctx, __VA_ARGS__)
 
 /* ---- planning ---- */
 
